@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from jobs.models import QueueJob, QueueMetric, QueueWorker
+
+
+@admin.register(QueueJob)
+class QueueJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "short_id",
+        "type",
+        "queue",
+        "priority",
+        "status",
+        "progress",
+        "attempts_display",
+        "created_by",
+        "source",
+        "created_at",
+        "completed_at",
+    ]
+    list_filter = ["status", "queue", "type", "priority", "source"]
+    search_fields = ["=id", "type", "batch_id", "error_message", "created_by__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["created_by", "worker"]
+    list_per_page = 50
+    readonly_fields = [field.name for field in QueueJob._meta.fields]
+    fieldsets = [
+        (None, {"fields": ["id", "type", "queue", "priority", "status", "source", "batch_id"]}),
+        ("Arguments and result", {"fields": ["data", "result"]}),
+        (
+            "Progress",
+            {
+                "fields": [
+                    "progress_percent",
+                    "progress_stage",
+                    "progress_message",
+                    "progress_processed",
+                    "progress_total",
+                ]
+            },
+        ),
+        (
+            "Attempts",
+            {
+                "fields": [
+                    "attempts",
+                    "max_attempts",
+                    "stalled_count",
+                    "backoff_base_seconds",
+                    "backoff_max_seconds",
+                    "timeout_seconds",
+                    "error_message",
+                    "traceback",
+                ]
+            },
+        ),
+        (
+            "Timing",
+            {
+                "fields": [
+                    "created_at",
+                    "scheduled_at",
+                    "enqueued_at",
+                    "started_at",
+                    "completed_at",
+                    "updated_at",
+                    "worker",
+                    "created_by",
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description="ID", ordering="id")
+    def short_id(self, job: QueueJob) -> str:
+        return str(job.id)[:8]
+
+    @admin.display(description="Progress", ordering="progress_percent")
+    def progress(self, job: QueueJob) -> str:
+        return f"{job.progress_percent:.0f}%"
+
+    @admin.display(description="Attempts", ordering="attempts")
+    def attempts_display(self, job: QueueJob) -> str:
+        return f"{job.attempts}/{job.max_attempts}"
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(QueueWorker)
+class QueueWorkerAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "hostname",
+        "pid",
+        "status",
+        "last_heartbeat",
+        "current_job",
+        "jobs_completed",
+        "jobs_failed",
+        "started_at",
+    ]
+    list_filter = ["status", "hostname"]
+    search_fields = ["name", "hostname"]
+    list_select_related = ["current_job"]
+    readonly_fields = [field.name for field in QueueWorker._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(QueueMetric)
+class QueueMetricAdmin(admin.ModelAdmin):
+    list_display = [
+        "queue",
+        "captured_at",
+        "waiting",
+        "active",
+        "workers",
+        "completed",
+        "failed",
+        "throughput_per_minute",
+        "wait_p95_ms",
+        "run_p95_ms",
+        "error_rate",
+    ]
+    list_filter = ["queue"]
+    date_hierarchy = "captured_at"
+    readonly_fields = [field.name for field in QueueMetric._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

@@ -1,0 +1,163 @@
+"""The job ledger: the SQL rows are the truth about every job; Redis only dispatches them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # recorded, not yet handed to Redis
+    SCHEDULED = "scheduled", "Scheduled"  # delayed until scheduled_at (also retry backoff)
+    WAITING = "waiting", "Waiting"  # in Redis
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class JobSource(models.TextChoices):
+    API = "api", "API"
+    UPLOAD = "upload", "Upload"
+    ADMIN = "admin", "Admin"
+    DASHBOARD = "dashboard", "Dashboard"
+    SCHEDULE = "schedule", "Schedule"
+    CLI = "cli", "Command line"
+
+
+class QueueJob(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=100)
+    queue = models.CharField(max_length=50, default="default")
+    priority = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    data = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    progress_percent = models.FloatField(default=0)
+    progress_stage = models.CharField(max_length=50, blank=True)
+    progress_message = models.CharField(max_length=500, blank=True)
+    progress_processed = models.PositiveBigIntegerField(default=0)
+    progress_total = models.PositiveBigIntegerField(null=True, blank=True)
+
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=3)
+    stalled_count = models.PositiveIntegerField(default=0)
+    backoff_base_seconds = models.FloatField(default=10)
+    backoff_max_seconds = models.FloatField(default=3600)
+    timeout_seconds = models.PositiveIntegerField(default=600)
+
+    error_message = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    worker = models.ForeignKey(
+        "QueueWorker", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="queue_jobs",
+    )
+    source = models.CharField(max_length=16, choices=JobSource.choices, default=JobSource.API)
+    batch_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        db_table = "queue_jobs"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status"], name="queue_jobs_status_idx"),
+            models.Index(fields=["queue", "status"], name="queue_jobs_queue_status_idx"),
+            models.Index(fields=["type"], name="queue_jobs_type_idx"),
+            models.Index(fields=["priority"], name="queue_jobs_priority_idx"),
+            models.Index(fields=["created_at"], name="queue_jobs_created_idx"),
+            models.Index(
+                fields=["status", "queue", "priority", "created_at"],
+                name="queue_jobs_dispatch_idx",
+            ),
+            models.Index(fields=["status", "scheduled_at"], name="queue_jobs_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {str(self.id)[:8]} ({self.status})"
+
+
+class WorkerStatus(models.TextChoices):
+    IDLE = "idle", "Idle"
+    BUSY = "busy", "Busy"
+    SUSPENDED = "suspended", "Suspended"
+    STOPPED = "stopped", "Stopped"
+    DEAD = "dead", "Dead"
+
+
+class QueueWorker(models.Model):
+    name = models.CharField(max_length=255, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    queues = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=16, choices=WorkerStatus.choices, default=WorkerStatus.IDLE
+    )
+    last_heartbeat = models.DateTimeField()
+    current_job = models.ForeignKey(
+        QueueJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    jobs_completed = models.PositiveIntegerField(default=0)
+    jobs_failed = models.PositiveIntegerField(default=0)
+    busy_seconds = models.FloatField(default=0)
+    started_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "queue_workers"
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["status", "last_heartbeat"], name="queue_workers_live_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueMetric(models.Model):
+    """A periodic snapshot of one queue, taken by maintenance."""
+
+    queue = models.CharField(max_length=50)
+    captured_at = models.DateTimeField()
+    interval_seconds = models.FloatField()
+    waiting = models.PositiveIntegerField(default=0)
+    active = models.PositiveIntegerField(default=0)
+    scheduled = models.PositiveIntegerField(default=0)
+    workers = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    throughput_per_minute = models.FloatField(default=0)
+    wait_avg_ms = models.FloatField(null=True, blank=True)
+    wait_p50_ms = models.FloatField(null=True, blank=True)
+    wait_p95_ms = models.FloatField(null=True, blank=True)
+    run_avg_ms = models.FloatField(null=True, blank=True)
+    run_p50_ms = models.FloatField(null=True, blank=True)
+    run_p95_ms = models.FloatField(null=True, blank=True)
+    error_rate = models.FloatField(default=0)
+    oldest_waiting_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        db_table = "queue_metrics"
+        ordering = ["-captured_at"]
+        indexes = [
+            models.Index(fields=["queue", "captured_at"], name="queue_metrics_queue_time_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.queue} @ {self.captured_at:%Y-%m-%d %H:%M:%S}"

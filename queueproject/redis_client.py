@@ -1,0 +1,22 @@
+"""One Redis connection pool per process, built from settings.REDIS_URL."""
+
+from __future__ import annotations
+
+import functools
+
+import redis
+from django.conf import settings
+
+
+@functools.cache
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
+
+
+def get_redis() -> redis.Redis:
+    return _client(settings.REDIS_URL)
+
+
+def reset_redis_clients() -> None:
+    """Forget pooled connections (after a fork, or when tests switch servers)."""
+    _client.cache_clear()
