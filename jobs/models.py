@@ -161,3 +161,60 @@ class QueueMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue} @ {self.captured_at:%Y-%m-%d %H:%M:%S}"
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    DISPATCHED = "dispatched", "Dispatched"
+    STARTED = "started", "Attempt started"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Attempt failed"
+    RETRY_SCHEDULED = "retry_scheduled", "Retry scheduled"
+    CANCELLED = "cancelled", "Cancelled"
+    RETRIED = "retried", "Retried manually"
+    PROMOTED = "promoted", "Promoted"
+    STALLED = "stalled", "Stalled"
+    HANDED_BACK = "handed_back", "Handed back"
+    LOG = "log", "Log"
+
+
+class JobEvent(models.Model):
+    """The job's history: attempts, status changes with their actor, and handler log lines."""
+
+    job = models.ForeignKey(QueueJob, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, blank=True)
+    attempt = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    level = models.CharField(max_length=10, blank=True)
+    worker_name = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "queue_job_events"
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["job", "at"], name="queue_job_events_job_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} @ {self.at:%H:%M:%S}"
+
+
+class QueueState(models.Model):
+    """Per-queue switches that the ledger owns (a paused queue starts nothing new)."""
+
+    queue = models.CharField(max_length=50, unique=True)
+    paused = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "queue_states"
+
+    def __str__(self) -> str:
+        return f"{self.queue} ({'paused' if self.paused else 'running'})"

@@ -63,3 +63,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_limits(name: str, default: dict[str, int]) -> dict[str, int]:
+    """Per-queue limits: `5000` (every queue) or `uploads=500,default=10000` (0 = unlimited)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return dict(default)
+    limits: dict[str, int] = {}
+    for item in raw.split(","):
+        key, _, value = item.strip().rpartition("=")
+        try:
+            limits[key.strip() or "*"] = int(value)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}={raw!r} is not a limit list (examples: 5000, uploads=500,default=10000)"
+            ) from None
+    return limits

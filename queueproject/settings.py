@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from queueproject.env import env_bool, env_bytes, env_int, env_list, env_str
+from queueproject.env import env_bool, env_bytes, env_int, env_limits, env_list, env_str
 from queueproject.redis_settings import redis_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -121,8 +121,20 @@ if EMBEDDED_REDIS:
 
 JOB_QUEUES = env_list("JOB_QUEUES", ["uploads", "default"])
 JOB_DEFAULT_TIMEOUT = env_int("JOB_DEFAULT_TIMEOUT", 600, minimum=1)
+# Backpressure: most pending + waiting jobs per queue ("*" = every queue; 0 = no limit).
+QUEUE_MAX_WAITING = env_limits("QUEUE_MAX_WAITING", {"*": 100_000})
+JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
+METRICS_RETENTION_DAYS = env_int("METRICS_RETENTION_DAYS", 14, minimum=1)
+MAINTENANCE_INTERVAL = env_int("MAINTENANCE_INTERVAL", 30, minimum=1)
+WORKER_HEARTBEAT_INTERVAL = env_int("WORKER_HEARTBEAT_INTERVAL", 5, minimum=1)
+WORKER_DEAD_AFTER = env_int("WORKER_DEAD_AFTER", 30, minimum=2)
+WORKER_SHUTDOWN_GRACE = env_int("WORKER_SHUTDOWN_GRACE", 5, minimum=0)
+MAX_STALLED_COUNT = env_int("MAX_STALLED_COUNT", 3, minimum=0)
+# Diagnostic job types (system.noop, system.sleep, system.fail) for health checks and benchmarks.
+DIAGNOSTIC_JOBS = env_bool("DIAGNOSTIC_JOBS", DEBUG)
 _redis = redis_settings(REDIS_URL, queues=JOB_QUEUES, default_timeout=JOB_DEFAULT_TIMEOUT)
 RQ_QUEUES = _redis["RQ_QUEUES"]
+RQ = {"WORKER_CLASS": "jobs.worker.LedgerWorker"}
 CACHES = _redis["CACHES"]
 CHANNEL_LAYERS = _redis["CHANNEL_LAYERS"]
 

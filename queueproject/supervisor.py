@@ -24,7 +24,6 @@ from pathlib import Path
 from types import FrameType
 
 from queueproject.embedded_redis import EmbeddedRedis, die_with_parent, pid_alive
-from queueproject.redis_settings import worker_queue_names
 
 STOP_GRACE_SECONDS = 8.0
 READY_TIMEOUT_SECONDS = 120.0
@@ -85,26 +84,15 @@ class Supervisor:
         self.stopping = False
 
     def _children(self, workers: int) -> list[Child]:
-        from django.conf import settings
-
         python = sys.executable
-        queues = worker_queue_names(settings.JOB_QUEUES)
         asgi = ["-m", "daphne", "-b", self.host, "-p", str(self.port)]
         children = [Child("web", [python, *asgi, "queueproject.asgi:application"])]
         for number in range(1, workers + 1):
+            name = f"{socket.gethostname()}-{os.getpid()}-w{number}"
             children.append(
-                Child(
-                    f"worker-{number}",
-                    [
-                        python,
-                        "manage.py",
-                        "rqworker",
-                        *queues,
-                        "--name",
-                        f"{socket.gethostname()}-{os.getpid()}-w{number}",
-                    ],
-                )
+                Child(f"worker-{number}", [python, "manage.py", "rqworker", "--name", name])
             )
+        children.append(Child("maintenance", [python, "manage.py", "queue_maintenance"]))
         return children
 
     def run(self) -> int:

@@ -1,0 +1,29 @@
+"""Writes to the job ledger. Views, admin actions, consumers and commands call these."""
+
+from jobs.services.bulk import jobs_cancel, jobs_clean, jobs_retry
+from jobs.services.control import (
+    job_cancel,
+    job_delete,
+    job_promote,
+    job_retry,
+    queue_pause,
+    queue_resume,
+)
+from jobs.services.dispatch import jobs_dispatch
+from jobs.services.submit import JobSpec, job_submit, job_submit_batch
+
+__all__ = [
+    "JobSpec",
+    "job_cancel",
+    "job_delete",
+    "job_promote",
+    "job_retry",
+    "job_submit",
+    "job_submit_batch",
+    "jobs_cancel",
+    "jobs_clean",
+    "jobs_dispatch",
+    "jobs_retry",
+    "queue_pause",
+    "queue_resume",
+]

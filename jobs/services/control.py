@@ -1,0 +1,143 @@
+"""Staff and API actions on one job or one queue: cancel, retry, promote, delete, pause, resume."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from jobs import signals
+from jobs.errors import InvalidJob, InvalidTransition
+from jobs.models import EventKind, JobStatus, QueueJob, QueueState
+from jobs.services.common import Actor, event_record, job_transition, signal_after_commit
+from jobs.services.dispatch import configured_queues, jobs_dispatch, rq_enqueue, rq_remove, rq_stop
+
+CANCELLABLE = {JobStatus.PENDING, JobStatus.SCHEDULED, JobStatus.WAITING, JobStatus.ACTIVE}
+RETRYABLE = {JobStatus.FAILED, JobStatus.CANCELLED}
+PROMOTABLE = {JobStatus.PENDING, JobStatus.SCHEDULED, JobStatus.WAITING}
+DELETABLE = {
+    JobStatus.PENDING,
+    JobStatus.SCHEDULED,
+    JobStatus.COMPLETED,
+    JobStatus.FAILED,
+    JobStatus.CANCELLED,
+}
+FRESH_ATTEMPT = {
+    "attempts": 0,
+    "stalled_count": 0,
+    "error_message": "",
+    "traceback": "",
+    "result": None,
+    "scheduled_at": None,
+    "enqueued_at": None,
+    "started_at": None,
+    "completed_at": None,
+    "worker": None,
+    "progress_percent": 0,
+    "progress_stage": "",
+    "progress_message": "",
+    "progress_processed": 0,
+}
+
+
+def _current_status(job: QueueJob) -> str:
+    status = QueueJob.objects.filter(pk=job.pk).values_list("status", flat=True).first()
+    if status is None:
+        raise QueueJob.DoesNotExist(f"job {job.pk} no longer exists")
+    return str(status)
+
+
+def job_cancel(*, job: QueueJob, actor: Actor = None) -> QueueJob:
+    """Cancel a job that has not finished. A waiting job leaves Redis and never runs; an active
+    job's work horse is stopped (its handler's checkpoint tells what was written)."""
+    while True:  # the status may move between our read and our write: re-read and try again
+        status = _current_status(job)
+        if status not in CANCELLABLE:
+            raise InvalidTransition(action="cancel", status=status, allowed=CANCELLABLE)
+        if job_transition(
+            job.pk, expected=[status], to=JobStatus.CANCELLED, completed_at=timezone.now()
+        ):
+            break
+    if status == JobStatus.WAITING:
+        rq_remove([job.pk])
+    elif status == JobStatus.ACTIVE:
+        rq_stop(job.pk)
+    job.refresh_from_db()
+    event_record(
+        job.pk,
+        EventKind.CANCELLED,
+        status=JobStatus.CANCELLED,
+        attempt=job.attempts,
+        actor=actor,
+        details={"from": status},
+    )
+    signal_after_commit(signals.job_cancelled, job)
+    return job
+
+
+def job_retry(*, job: QueueJob, actor: Actor = None) -> QueueJob:
+    """Start a failed or cancelled job afresh (attempts start again; the history is kept)."""
+    status = _current_status(job)
+    if status not in RETRYABLE or not job_transition(
+        job.pk, expected=RETRYABLE, to=JobStatus.PENDING, **FRESH_ATTEMPT
+    ):
+        raise InvalidTransition(action="retry", status=_current_status(job), allowed=RETRYABLE)
+    event_record(
+        job.pk, EventKind.RETRIED, status=JobStatus.PENDING, actor=actor, details={"from": status}
+    )
+    transaction.on_commit(lambda: jobs_dispatch(ids=[job.pk]))
+    job.refresh_from_db()
+    return job
+
+
+def job_promote(*, job: QueueJob, actor: Actor = None) -> QueueJob:
+    """Run a job next, ahead of every waiting job of any priority."""
+    status = _current_status(job)
+    if status not in PROMOTABLE:
+        raise InvalidTransition(action="promote", status=status, allowed=PROMOTABLE)
+    if status == JobStatus.SCHEDULED:
+        job_transition(job.pk, expected=[status], to=JobStatus.PENDING)
+    job.refresh_from_db()
+    if job.status == JobStatus.WAITING:
+        rq_remove([job.pk])
+        rq_enqueue([job], at_front=True, top=True)
+    else:
+        jobs_dispatch(ids=[job.pk], at_front=True)
+    event_record(job.pk, EventKind.PROMOTED, status=job.status, actor=actor)
+    return job
+
+
+def job_delete(*, job: QueueJob, actor: Actor = None) -> None:
+    """Delete a job that is not in Redis or running (cancel those first)."""
+    status = _current_status(job)
+    deleted, _ = QueueJob.objects.filter(pk=job.pk, status__in=DELETABLE).delete()
+    if not deleted:
+        raise InvalidTransition(action="delete", status=status, allowed=DELETABLE)
+
+
+def queue_pause(*, queue: str, actor: Actor = None) -> QueueState:
+    """Start nothing new from this queue; active jobs finish. Waiting jobs go back to pending
+    (out of Redis) and keep their place: resume dispatches them by priority, then age."""
+    state = _set_paused(queue, paused=True, actor=actor)
+    waiting = QueueJob.objects.filter(queue=queue, status=JobStatus.WAITING)
+    ids = list(waiting.values_list("pk", flat=True))
+    QueueJob.objects.filter(pk__in=ids, status=JobStatus.WAITING).update(
+        status=JobStatus.PENDING, enqueued_at=None, updated_at=timezone.now()
+    )
+    rq_remove(ids)
+    return state
+
+
+def queue_resume(*, queue: str, actor: Actor = None) -> QueueState:
+    state = _set_paused(queue, paused=False, actor=actor)
+    transaction.on_commit(lambda: jobs_dispatch(queue=queue))
+    return state
+
+
+def _set_paused(queue: str, *, paused: bool, actor: Actor) -> QueueState:
+    if queue not in configured_queues():
+        raise InvalidJob(f"unknown queue {queue!r} (configured: {', '.join(configured_queues())})")
+    user = actor if actor is not None and actor.is_authenticated else None
+    state, _ = QueueState.objects.update_or_create(
+        queue=queue, defaults={"paused": paused, "changed_at": timezone.now(), "changed_by": user}
+    )
+    return state

@@ -1,0 +1,119 @@
+"""Handing jobs to Redis. Only committed rows are dispatched, and the row says `waiting` first.
+
+Each logical queue has ten RQ queues, one per priority level; workers pop them highest first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from uuid import UUID
+
+import redis
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from rq import Queue
+from rq.command import send_stop_job_command
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+
+from jobs.models import JobStatus, QueueJob, QueueState
+from queueproject.redis_client import get_redis
+from queueproject.redis_settings import rq_queue_name
+
+logger = logging.getLogger("jobs.dispatch")
+
+RUNNER = "jobs.runner.execute"
+FAILURE_TTL = 24 * 3600  # the ledger keeps the history; RQ's copy is only for django-rq's views
+CHUNK = 500
+
+
+def paused_queues() -> list[str]:
+    return list(QueueState.objects.filter(paused=True).values_list("queue", flat=True))
+
+
+def jobs_dispatch(
+    *, ids: Iterable[UUID | str] | None = None, queue: str | None = None, at_front: bool = False
+) -> int:
+    """Hand runnable jobs (pending, or scheduled and due) to Redis, highest priority first and
+    FIFO within a priority. Jobs of paused queues stay pending. Returns how many were handed over.
+    If Redis is down, the jobs stay pending and maintenance dispatches them later."""
+    runnable = Q(status=JobStatus.PENDING) | Q(
+        status=JobStatus.SCHEDULED, scheduled_at__lte=timezone.now()
+    )
+    candidates = QueueJob.objects.filter(runnable).exclude(queue__in=paused_queues())
+    if ids is not None:
+        candidates = candidates.filter(pk__in=list(ids))
+    if queue is not None:
+        candidates = candidates.filter(queue=queue)
+    ordered = list(candidates.order_by("priority", "created_at").values_list("pk", flat=True))
+    handed = 0
+    for start in range(0, len(ordered), CHUNK):
+        moved = _dispatch_chunk(ordered[start : start + CHUNK], at_front=at_front)
+        if moved < 0:
+            break
+        handed += moved
+    return handed
+
+
+def _dispatch_chunk(ids: list[UUID], *, at_front: bool) -> int:
+    marker = timezone.now()  # identifies the rows this call claimed
+    runnable = Q(status=JobStatus.PENDING) | Q(status=JobStatus.SCHEDULED, scheduled_at__lte=marker)
+    QueueJob.objects.filter(runnable, pk__in=ids).update(
+        status=JobStatus.WAITING, enqueued_at=marker, updated_at=marker
+    )
+    claimed = QueueJob.objects.filter(pk__in=ids, status=JobStatus.WAITING, enqueued_at=marker)
+    rows = list(claimed.order_by("priority", "created_at"))
+    try:
+        rq_enqueue(rows, at_front=at_front)
+    except redis.RedisError as exc:
+        claimed.update(status=JobStatus.PENDING, enqueued_at=None)
+        logger.warning("Redis unavailable, %d jobs stay pending: %s", len(rows), exc)
+        return -1
+    return len(rows)
+
+
+def rq_enqueue(jobs: list[QueueJob], *, at_front: bool = False, top: bool = False) -> None:
+    """Push jobs onto their priority level (or the top level, for a promotion) in one round trip."""
+    connection = get_redis()
+    with connection.pipeline() as pipe:
+        for job in jobs:
+            level = 1 if top else job.priority
+            Queue(rq_queue_name(job.queue, level), connection=connection).enqueue_call(
+                RUNNER,
+                args=(str(job.pk),),
+                job_id=str(job.pk),
+                timeout=job.timeout_seconds,
+                result_ttl=0,
+                failure_ttl=FAILURE_TTL,
+                description=f"{job.type} {job.pk}",
+                at_front=at_front,
+                pipeline=pipe,
+            )
+        pipe.execute()
+
+
+def rq_remove(job_ids: Iterable[UUID | str]) -> None:
+    """Take jobs out of their RQ queue (a worker that already popped one finds it gone)."""
+    connection = get_redis()
+    try:
+        for job in Job.fetch_many([str(i) for i in job_ids], connection=connection):
+            if job is not None:
+                job.delete()
+    except redis.RedisError as exc:
+        logger.warning("could not remove jobs from Redis (the runner will skip them): %s", exc)
+
+
+def rq_stop(job_id: UUID | str) -> None:
+    """Ask the worker running this job to kill its work horse."""
+    try:
+        send_stop_job_command(get_redis(), str(job_id))
+    except (InvalidJobOperation, NoSuchJobError):
+        pass  # not executing in RQ's eyes: the handler sees the cancel at its next check
+    except redis.RedisError as exc:
+        logger.warning("could not send stop for job %s: %s", job_id, exc)
+
+
+def configured_queues() -> list[str]:
+    return list(settings.JOB_QUEUES)

@@ -1,0 +1,145 @@
+"""Submitting jobs: validated, recorded, and dispatched once the row is committed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from jobs import signals
+from jobs.errors import InvalidJob, QueueFull
+from jobs.models import JobSource, JobStatus, QueueJob
+from jobs.registry import UnknownJobType, get_job_type
+from jobs.services.common import Actor, signal_after_commit
+from jobs.services.dispatch import configured_queues, jobs_dispatch
+
+BACKLOG_STATUSES = [JobStatus.PENDING, JobStatus.WAITING]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job to submit. Unset options take the job type's defaults."""
+
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+    priority: int | None = None
+    scheduled_at: dt.datetime | None = None
+    max_attempts: int | None = None
+    batch_id: str = ""
+    queue: str | None = None
+    timeout: int | None = None
+    backoff_base: float | None = None
+
+
+def job_submit(*, spec: JobSpec, created_by: Actor = None, source: str = JobSource.API) -> QueueJob:
+    """Record one job; it reaches Redis after the surrounding transaction commits."""
+    return job_submit_batch(specs=[spec], created_by=created_by, source=source)[0]
+
+
+def job_submit_batch(
+    *, specs: Sequence[JobSpec], created_by: Actor = None, source: str = JobSource.API
+) -> list[QueueJob]:
+    """Record several jobs in one transaction: all of them, or (on any error) none."""
+    if not specs:
+        raise InvalidJob("no jobs to submit")
+    user = created_by if created_by is not None and created_by.is_authenticated else None
+    jobs = [_build(spec, index=i, user=user, source=source) for i, spec in enumerate(specs)]
+    with transaction.atomic():
+        _check_backpressure(jobs)
+        QueueJob.objects.bulk_create(jobs)
+        ids = [job.pk for job in jobs if job.status == JobStatus.PENDING]
+        if ids:
+            transaction.on_commit(lambda: jobs_dispatch(ids=ids))
+        for job in jobs:
+            signal_after_commit(signals.job_submitted, job)
+    return jobs
+
+
+def _build(spec: JobSpec, *, index: int, user: Any, source: str) -> QueueJob:
+    where = f"job {index}: " if index else ""
+    try:
+        job_type = get_job_type(spec.type)
+    except UnknownJobType as exc:
+        raise InvalidJob(f"{where}{exc}") from None
+    queue = spec.queue or job_type.queue
+    if queue not in configured_queues():
+        raise InvalidJob(f"{where}unknown queue {queue!r} (configured: {configured_queues()})")
+    priority = _bounded(where, "priority", spec.priority, job_type.priority, 1, 10)
+    max_attempts = _bounded(where, "max_attempts", spec.max_attempts, job_type.max_attempts, 1, 100)
+    timeout = _bounded(where, "timeout", spec.timeout, job_type.timeout, 1, 7 * 24 * 3600)
+    _check_data(where, spec.data)
+    if len(spec.batch_id) > 64:
+        raise InvalidJob(f"{where}batch_id is longer than 64 characters")
+    scheduled_at = _scheduled_at(where, spec.scheduled_at)
+    return QueueJob(
+        type=job_type.key,
+        queue=queue,
+        priority=priority,
+        data=spec.data,
+        max_attempts=max_attempts,
+        timeout_seconds=timeout,
+        backoff_base_seconds=spec.backoff_base
+        if spec.backoff_base is not None
+        else job_type.backoff_base,
+        backoff_max_seconds=job_type.backoff_max,
+        scheduled_at=scheduled_at,
+        status=JobStatus.SCHEDULED if scheduled_at else JobStatus.PENDING,
+        created_by=user,
+        source=source,
+        batch_id=spec.batch_id,
+    )
+
+
+def _bounded(where: str, name: str, value: Any, default: int, low: int, high: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidJob(f"{where}{name} must be an integer from {low} to {high}, not {value!r}")
+    return value
+
+
+def _check_data(where: str, data: Any) -> None:
+    if not isinstance(data, dict):
+        raise InvalidJob(f"{where}data must be a JSON object, not {type(data).__name__}")
+    try:
+        json.dumps(data, cls=DjangoJSONEncoder)
+    except (TypeError, ValueError) as exc:
+        raise InvalidJob(f"{where}data is not JSON-serialisable: {exc}") from None
+
+
+def _scheduled_at(where: str, value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        raise InvalidJob(f"{where}scheduled_at must carry a time zone (e.g. 2026-01-31T08:00Z)")
+    return value if value > timezone.now() else None
+
+
+def _check_backpressure(jobs: list[QueueJob]) -> None:
+    limits: dict[str, int] = settings.QUEUE_MAX_WAITING
+    wanted: dict[str, int] = {}
+    for job in jobs:
+        wanted[job.queue] = wanted.get(job.queue, 0) + 1
+    limited = [queue for queue in wanted if limits.get(queue, limits.get("*", 0))]
+    if not limited:
+        return
+    backlog = dict(
+        QueueJob.objects.filter(queue__in=limited, status__in=BACKLOG_STATUSES)
+        .values_list("queue")
+        .annotate(n=Count("pk"))
+        .values_list("queue", "n")
+    )
+    for queue in limited:
+        limit = limits.get(queue, limits.get("*", 0))
+        if backlog.get(queue, 0) + wanted[queue] > limit:
+            raise QueueFull(
+                queue=queue, limit=limit, backlog=backlog.get(queue, 0), requested=wanted[queue]
+            )
