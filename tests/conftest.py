@@ -8,7 +8,10 @@ own in a temporary directory and stops it at the end.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +22,8 @@ from django.conf import settings
 from queueproject.embedded_redis import EmbeddedRedis
 from queueproject.redis_client import reset_redis_clients
 from queueproject.redis_settings import redis_settings, redis_url_with_db
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _use_redis(url: str) -> None:
@@ -42,11 +47,31 @@ def redis_url() -> Iterator[str]:
     directory = Path(tempfile.mkdtemp(prefix="qp-redis-"))
     server = EmbeddedRedis(directory)
     server.start(tie_to_parent=True)
+    _EMBEDDED.append(server)
     _use_redis(server.url)
     try:
         yield server.url
     finally:
         server.stop()
+
+
+_EMBEDDED: list[EmbeddedRedis] = []
+
+
+@pytest.fixture
+def lose_redis_data(redis_url: str):  # type: ignore[no-untyped-def]
+    """Lose everything in Redis: a real restart of the suite's own server (no persistence), or,
+    on a shared server, a flush of the suite's own database."""
+
+    def lose() -> None:
+        if _EMBEDDED:
+            server = _EMBEDDED[0]
+            server.stop()
+            server.start(tie_to_parent=True)
+        else:
+            redis.Redis.from_url(redis_url).flushdb()
+
+    return lose
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +89,91 @@ def staff_client(client, django_user_model):  # type: ignore[no-untyped-def]
     client.force_login(user)
     client.user = user
     return client
+
+
+def database_url() -> str:
+    """A URL for the database the tests are using, for worker processes to open."""
+    from django.db import connection
+
+    conf = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{conf['NAME']}"
+    auth = conf["USER"] + (f":{conf['PASSWORD']}" if conf["PASSWORD"] else "")
+    return f"postgres://{auth}@{conf['HOST'] or '127.0.0.1'}:{conf['PORT'] or 5432}/{conf['NAME']}"
+
+
+PROCESS_ENV = {
+    "WORKER_HEARTBEAT_INTERVAL": "1",
+    "WORKER_DEAD_AFTER": "3",
+    "WORKER_SHUTDOWN_GRACE": "1",
+    "MAINTENANCE_INTERVAL": "2",
+    "DIAGNOSTIC_JOBS": "1",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+class Processes:
+    """Real worker and maintenance processes on the test database and the test Redis."""
+
+    def __init__(self, redis_url: str, log_dir: Path) -> None:
+        self.redis_url = redis_url
+        self.log_dir = log_dir
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def _spawn(
+        self, name: str, argv: list[str], env: dict[str, str] | None
+    ) -> subprocess.Popen[bytes]:
+        environment = {**os.environ, **PROCESS_ENV, **(env or {})}
+        environment.update(DATABASE_URL=database_url(), REDIS_URL=self.redis_url)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *argv],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.started.append(process)
+        return process
+
+    def worker(
+        self, name: str = "w1", env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        return self._spawn(name, ["rqworker", "--name", f"test-{name}-{os.getpid()}"], env)
+
+    def maintenance(self, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        return self._spawn("maintenance", ["queue_maintenance"], env)
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.started:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text()[-3000:]}" for p in self.log_dir.glob("*.log")
+        )
+
+
+@pytest.fixture
+def processes(redis_url: str, tmp_path: Path) -> Iterator[Processes]:
+    procs = Processes(redis_url, tmp_path)
+    try:
+        yield procs
+    finally:
+        procs.stop_all()
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, what: str = "") -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
