@@ -1,12 +1,37 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from jobs.models import QueueJob, QueueMetric, QueueWorker
+from jobs.models import JobEvent, QueueJob, QueueMetric, QueueWorker
+from jobs.services import jobs_cancel, jobs_retry
+
+
+class JobEventInline(admin.TabularInline):
+    model = JobEvent
+    fields = readonly_fields = (
+        "at",
+        "kind",
+        "status",
+        "attempt",
+        "worker_name",
+        "actor",
+        "message",
+        "details",
+    )
+    extra = 0
+    can_delete = False
+    ordering = ["at", "id"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(QueueJob)
 class QueueJobAdmin(admin.ModelAdmin):
+    inlines = [JobEventInline]
+    actions = ["retry_jobs", "cancel_jobs"]
     list_display = [
         "short_id",
         "type",
@@ -72,6 +97,18 @@ class QueueJobAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    @admin.action(description="Retry selected failed or cancelled jobs")
+    def retry_jobs(self, request: HttpRequest, queryset: QuerySet[QueueJob]) -> None:
+        done = jobs_retry(jobs=queryset, actor=request.user)
+        self.message_user(request, f"{done} of {queryset.count()} jobs retried.", messages.SUCCESS)
+
+    @admin.action(description="Cancel selected unfinished jobs")
+    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[QueueJob]) -> None:
+        done = jobs_cancel(jobs=queryset, actor=request.user)
+        self.message_user(
+            request, f"{done} of {queryset.count()} jobs cancelled.", messages.SUCCESS
+        )
 
     @admin.display(description="ID", ordering="id")
     def short_id(self, job: QueueJob) -> str:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
-from jobs.models import JobStatus, QueueJob
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+
+from jobs.models import JobStatus, QueueJob, QueueState, QueueWorker, WorkerStatus
+
+STAT_KEYS = ["waiting", "active", "completed", "failed", "delayed", "paused", "cancelled", "total"]
 
 
 def job_counts_by_status() -> dict[str, int]:
@@ -12,7 +19,80 @@ def job_counts_by_status() -> dict[str, int]:
     counts = dict(
         QueueJob.objects.order_by()
         .values_list("status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
     return {status: counts.get(status, 0) for status in JobStatus.values}
+
+
+def queue_stats() -> dict[str, Any]:
+    """Counts under the seeds' names, for all queues and per queue. `waiting` holds the jobs that
+    wait to run (pending or in Redis); in a paused queue they count as `paused` instead; `delayed`
+    are the scheduled ones (including retry backoff)."""
+    paused = set(QueueState.objects.filter(paused=True).values_list("queue", flat=True))
+    rows = QueueJob.objects.order_by().values_list("queue", "status").annotate(n=Count("pk"))
+    queues = {name: _empty(name in paused) for name in settings.JOB_QUEUES}
+    for queue, status, n in rows:
+        stats = queues.setdefault(queue, _empty(queue in paused))
+        key = _stat_key(status, is_paused=queue in paused)
+        stats[key] += n
+        stats["total"] += n
+    totals = {key: sum(q[key] for q in queues.values()) for key in STAT_KEYS}
+    return {**totals, "queues": queues}
+
+
+def _empty(is_paused: bool) -> dict[str, Any]:
+    return {**dict.fromkeys(STAT_KEYS, 0), "is_paused": is_paused}
+
+
+def _stat_key(status: str, *, is_paused: bool) -> str:
+    if status in (JobStatus.PENDING, JobStatus.WAITING):
+        return "paused" if is_paused else "waiting"
+    return "delayed" if status == JobStatus.SCHEDULED else status
+
+
+def job_list(
+    *,
+    status: Sequence[str] | None = None,
+    type: str | None = None,
+    queue: str | None = None,
+    priority: int | None = None,
+    batch_id: str | None = None,
+    created_by: int | None = None,
+    created_after: dt.datetime | None = None,
+    created_before: dt.datetime | None = None,
+    search: str | None = None,
+    visible_to: Any = None,
+) -> QuerySet[QueueJob]:
+    """Jobs matching every given filter, newest first. `visible_to` limits a non-staff user to
+    their own jobs."""
+    jobs = QueueJob.objects.select_related("created_by", "worker")
+    exact = {
+        "type": type,
+        "queue": queue,
+        "priority": priority,
+        "batch_id": batch_id,
+        "created_by_id": created_by,
+        "created_at__gte": created_after,
+        "created_at__lt": created_before,
+    }
+    jobs = jobs.filter(**{key: value for key, value in exact.items() if value is not None})
+    if status:
+        jobs = jobs.filter(status__in=status)
+    if search:
+        jobs = jobs.filter(
+            Q(type__icontains=search)
+            | Q(error_message__icontains=search)
+            | Q(batch_id=search)
+            | Q(created_by__username__iexact=search)
+        )
+    if visible_to is not None and not visible_to.is_staff:
+        jobs = jobs.filter(created_by=visible_to)
+    return jobs.order_by("-created_at")
+
+
+def worker_list(*, include_gone: bool = False) -> QuerySet[QueueWorker]:
+    workers = QueueWorker.objects.select_related("current_job")
+    if not include_gone:
+        workers = workers.exclude(status__in=[WorkerStatus.STOPPED, WorkerStatus.DEAD])
+    return workers.order_by("name")

@@ -47,3 +47,39 @@ def test_job_detail_page_shows_the_error(admin_client) -> None:
 @pytest.mark.parametrize("model", ["queueworker", "queuemetric"])
 def test_worker_and_metric_changelists_load(admin_client, model: str) -> None:
     assert admin_client.get(f"/admin/jobs/{model}/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retry_action_retries_failed_jobs_and_reports_the_count(admin_client) -> None:
+    failed = make_job(status=JobStatus.FAILED)
+    completed = make_job(status=JobStatus.COMPLETED)
+    response = admin_client.post(
+        "/admin/jobs/queuejob/",
+        {"action": "retry_jobs", "_selected_action": [failed.pk, completed.pk]},
+        follow=True,
+    )
+    assert "1 of 2 jobs retried." in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.status == JobStatus.WAITING
+    assert failed.events.get().actor.username == "admin"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_action_cancels_unfinished_jobs(admin_client) -> None:
+    pending = make_job(status=JobStatus.PENDING)
+    response = admin_client.post(
+        "/admin/jobs/queuejob/",
+        {"action": "cancel_jobs", "_selected_action": [pending.pk]},
+        follow=True,
+    )
+    assert "1 of 1 jobs cancelled." in response.content.decode()
+    pending.refresh_from_db()
+    assert pending.status == JobStatus.CANCELLED
+
+
+def test_job_detail_page_shows_the_event_log(admin_client) -> None:
+    job = make_job(status=JobStatus.FAILED)
+    job.events.create(at=job.created_at, kind="failed", attempt=1, message="disk full")
+    page = admin_client.get(f"/admin/jobs/queuejob/{job.pk}/change/").content.decode()
+    assert "disk full" in page
+    assert "Attempt failed" in page

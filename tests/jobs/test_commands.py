@@ -1,0 +1,111 @@
+"""Operator commands: clear summaries, and a non-zero exit with a message on bad arguments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from jobs.models import JobStatus, QueueJob, QueueState
+from tests.conftest import ROOT
+from tests.factories import make_job
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue().strip()
+
+
+def old(days: int = 3) -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=days)
+
+
+def test_cleanup_jobs_deletes_old_finished_jobs_and_says_how_many() -> None:
+    make_job(status=JobStatus.COMPLETED, completed_at=old())
+    make_job(status=JobStatus.FAILED, completed_at=old())
+    make_job(status=JobStatus.FAILED, completed_at=timezone.now())
+    assert (
+        run("cleanup_jobs", "--older-than", "24h", "--status", "completed,failed", "--dry-run")
+        == "would delete 2 completed/failed jobs older than 24h"
+    )
+    assert QueueJob.objects.count() == 3
+    assert run("cleanup_jobs", "--older-than", "24h", "--status", "completed,failed") == (
+        "deleted 2 completed/failed jobs older than 24h"
+    )
+    assert QueueJob.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--older-than", "yesterday"], "use a number and a unit, e.g. 30m, 24h, 7d"),
+        (["--status", "done"], "unknown status done"),
+        (["--status", "active"], "only finished jobs can be cleaned, not active"),
+    ],
+)
+def test_cleanup_jobs_refuses_bad_arguments(args: list[str], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        run("cleanup_jobs", *args)
+
+
+def test_bad_arguments_exit_non_zero_with_the_message() -> None:
+    done = subprocess.run(
+        [sys.executable, "manage.py", "cleanup_jobs", "--older-than", "soon"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "--older-than 'soon': use a number and a unit" in done.stderr
+
+
+def test_retry_failed_retries_matching_failed_jobs() -> None:
+    make_job(status=JobStatus.FAILED, type="system.fail")
+    make_job(status=JobStatus.FAILED, type="system.noop")
+    make_job(status=JobStatus.CANCELLED, type="system.fail")
+    assert run("retry_failed", "--type", "system.fail", "--dry-run") == "would retry 1 jobs"
+    assert run("retry_failed", "--type", "system.fail") == "retried 1 jobs"
+    assert QueueJob.objects.filter(status=JobStatus.WAITING).count() == 1
+    assert run("retry_failed", "--include-cancelled") == "retried 2 jobs"
+
+
+def test_queue_stats_prints_a_table_and_json() -> None:
+    make_job(queue="uploads", status=JobStatus.FAILED)
+    table = run("queue_stats")
+    assert table.splitlines()[0].split() == [
+        "queue",
+        "waiting",
+        "active",
+        "completed",
+        "failed",
+        "delayed",
+        "paused",
+        "cancelled",
+        "total",
+    ]
+    assert table.splitlines()[2].split() == ["uploads", "0", "0", "0", "1", "0", "0", "0", "1"]
+    assert json.loads(run("queue_stats", "--json"))["failed"] == 1
+
+
+def test_queue_pause_and_resume() -> None:
+    assert run("queue_pause", "uploads") == "queue uploads paused"
+    assert QueueState.objects.get(queue="uploads").paused is True
+    assert run("queue_resume", "uploads") == "queue uploads resumed"
+    assert QueueState.objects.get(queue="uploads").paused is False
+    with pytest.raises(CommandError, match="unknown queue 'nope'"):
+        run("queue_pause", "nope")
+
+
+def test_queue_maintenance_once_prints_its_summary() -> None:
+    out = run("queue_maintenance", "--once")
+    assert out.startswith("maintenance: dispatched 0, dead workers 0,")

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pytest
+
+from jobs.models import JobStatus
+from jobs.selectors import job_list, queue_stats
+from jobs.services import queue_pause
+from tests.factories import make_job
+
+pytestmark = pytest.mark.django_db
+
+
+def test_queue_stats_use_the_seeds_names_per_queue_and_in_total() -> None:
+    for status in [
+        "pending",
+        "waiting",
+        "active",
+        "completed",
+        "completed",
+        "failed",
+        "scheduled",
+        "cancelled",
+    ]:
+        make_job(queue="default", status=status)
+    make_job(queue="uploads", status=JobStatus.WAITING)
+    stats = queue_stats()
+    assert {
+        k: stats[k]
+        for k in [
+            "waiting",
+            "active",
+            "completed",
+            "failed",
+            "delayed",
+            "paused",
+            "cancelled",
+            "total",
+        ]
+    } == {
+        "waiting": 3,
+        "active": 1,
+        "completed": 2,
+        "failed": 1,
+        "delayed": 1,
+        "paused": 0,
+        "cancelled": 1,
+        "total": 9,
+    }
+    assert stats["queues"]["uploads"]["waiting"] == 1
+    assert stats["queues"]["default"]["total"] == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_of_a_paused_queue_count_as_paused() -> None:
+    make_job(queue="uploads", status=JobStatus.PENDING)
+    queue_pause(queue="uploads")
+    stats = queue_stats()
+    assert (stats["paused"], stats["waiting"]) == (1, 0)
+    assert stats["queues"]["uploads"]["is_paused"] is True
+
+
+def test_plain_users_see_only_their_own_jobs(django_user_model) -> None:
+    alice = django_user_model.objects.create_user("alice")
+    bob = django_user_model.objects.create_user("bob")
+    mine = make_job(created_by=alice)
+    make_job(created_by=bob)
+    assert list(job_list(visible_to=alice)) == [mine]
+    staff = django_user_model.objects.create_user("staff", is_staff=True)
+    assert job_list(visible_to=staff).count() == 2
+
+
+def test_job_list_combines_filters() -> None:
+    hit = make_job(type="uploads.import", status=JobStatus.FAILED, batch_id="b-1", priority=2)
+    make_job(type="uploads.import", status=JobStatus.COMPLETED, batch_id="b-1")
+    make_job(type="system.noop", status=JobStatus.FAILED, batch_id="b-1")
+    found = job_list(status=["failed"], type="uploads.import", batch_id="b-1", priority=2)
+    assert list(found) == [hit]
+    assert list(job_list(search="b-1", status=["failed"], type="uploads.import")) == [hit]
