@@ -31,6 +31,7 @@ from jobs.models import (
 from jobs.services.common import event_record
 from jobs.services.dispatch import configured_queues, jobs_dispatch
 from queueproject.redis_client import get_redis
+from queueproject.redis_settings import worker_queue_names
 
 logger = logging.getLogger("jobs.maintenance")
 
@@ -166,17 +167,18 @@ def jobs_redispatch_lost(*, now: dt.datetime) -> int:
 
 
 def _missing_from_redis(ids: list[str]) -> list[str]:
+    """Ids that no RQ queue holds and no worker is running."""
     connection = get_redis()
-    lost: list[str] = []
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        with connection.pipeline(transaction=False) as pipe:
-            for job_id in chunk:
-                pipe.hget(f"rq:job:{job_id}", "status")
-            states = pipe.execute()
-        # queued/started: RQ still has it; anything else (gone, finished, failed) is lost to us
-        lost += [i for i, s in zip(chunk, states, strict=True) if s not in (b"queued", b"started")]
-    return lost
+    with connection.pipeline(transaction=False) as pipe:
+        for name in worker_queue_names(configured_queues()):
+            pipe.lrange(f"rq:queue:{name}", 0, -1)
+        queued = {job_id.decode() for ids_ in pipe.execute() for job_id in ids_}
+    candidates = [job_id for job_id in ids if job_id not in queued]
+    with connection.pipeline(transaction=False) as pipe:
+        for job_id in candidates:
+            pipe.hget(f"rq:job:{job_id}", "status")
+        states = pipe.execute()
+    return [i for i, state in zip(candidates, states, strict=True) if state != b"started"]
 
 
 def metrics_snapshot(*, now: dt.datetime) -> int:

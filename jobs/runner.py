@@ -1,8 +1,13 @@
 """The RQ entry point: take an id, claim the row, run the registered handler, record the outcome.
 
-Runs in the work horse. Every status change is a compare-and-set on the expected status and the
-attempt number, so an attempt that lost its job (cancelled, stalled and re-queued) cannot write
-over the attempt that replaced it.
+With this engine's worker (jobs.worker.LedgerWorker) the bookkeeping happens in the worker
+process on its long-lived database connection: it claims the row before forking, the work horse
+only runs the handler and hands back an Outcome through Redis, and the worker records it. With any
+other RQ worker, `execute` does all of it in the horse.
+
+Every status change is a compare-and-set on the expected status and the attempt number, so an
+attempt that lost its job (cancelled, stalled and re-queued) cannot write over the one that
+replaced it.
 """
 
 from __future__ import annotations
@@ -14,11 +19,15 @@ import os
 import random
 import time
 import traceback
+from dataclasses import asdict, dataclass
 from typing import Any
 
+import redis
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
+from rq.job import get_current_job
 from rq.timeouts import JobTimeoutException
 
 from jobs import signals
@@ -28,66 +37,132 @@ from jobs.models import EventKind, JobStatus, QueueJob, QueueState, QueueWorker
 from jobs.registry import PermanentError, UnknownJobType, get_job_type
 from jobs.services.common import event_record, job_transition
 from jobs.services.dispatch import jobs_dispatch
+from queueproject.redis_client import get_redis
 
 logger = logging.getLogger("jobs.runner")
 
 WORKER_PK_ENV = "QUEUEPROJECT_WORKER_PK"
+OUTCOME_KEY = "qp:outcome:{}"
+OUTCOME_TTL = 3600
+
+# Set by the worker process just before it forks a horse for a job it has already claimed.
+claimed_by_worker: QueueJob | None = None
+
+
+@dataclass
+class Outcome:
+    status: str  # completed | failed | cancelled
+    result: Any = None
+    message: str = ""
+    trace: str = ""
+    permanent: bool = False
+    seconds: float = 0.0
 
 
 def execute(job_id: str) -> None:
     """RQ calls this with the job's id. It never raises: the outcome is recorded on the row."""
-    job = _claim(job_id)
-    if job is None:
+    job = claimed_by_worker if claimed_by_worker and str(claimed_by_worker.pk) == job_id else None
+    if job is not None:  # the worker claimed it and records the outcome: hand it over
+        outcome_publish(job_id, run_handler(job))
         return
+    job = claim(job_id)
+    if job is not None:
+        outcome = run_handler(job)
+        outcome_record(job, outcome)
+        worker_count(outcome)
+
+
+def run_handler(job: QueueJob) -> Outcome:
     ctx = JobContext(job, worker_name=os.environ.get("RQ_WORKER_ID", ""))
     began = time.monotonic()
-    completed = False
     try:
-        result = get_job_type(job.type).handler(ctx)
+        result = _json_result(get_job_type(job.type).handler(ctx))
         ctx.flush()
-        completed = _complete(job, _json_result(result), seconds=time.monotonic() - began)
+        return Outcome("completed", result=result, seconds=time.monotonic() - began)
     except JobCancelled:
-        logger.info("job %s stopped at a cancellation check", job.pk)
+        return Outcome("cancelled", seconds=time.monotonic() - began)
     except (PermanentError, UnknownJobType) as exc:
-        record_attempt_failure(job, str(exc), trace=traceback.format_exc(), permanent=True)
+        return _failed(str(exc), began, permanent=True)
     except JobTimeoutException:
-        message = f"timed out after {job.timeout_seconds} s"
-        record_attempt_failure(job, message, trace=traceback.format_exc())
+        return _failed(f"timed out after {job.timeout_seconds} s", began)
     except Exception as exc:  # a handler's bug or a transient error: retry per policy
-        message = f"{type(exc).__name__}: {exc}"
-        record_attempt_failure(job, message, trace=traceback.format_exc())
-    finally:
-        _count_outcome(completed=completed, seconds=time.monotonic() - began)
+        return _failed(f"{type(exc).__name__}: {exc}", began)
 
 
-def _claim(job_id: str) -> QueueJob | None:
+def _failed(message: str, began: float, *, permanent: bool = False) -> Outcome:
+    return Outcome(
+        "failed",
+        message=message,
+        trace=traceback.format_exc(),
+        permanent=permanent,
+        seconds=time.monotonic() - began,
+    )
+
+
+def outcome_publish(job_id: str, outcome: Outcome) -> None:
+    payload = json.dumps(asdict(outcome), cls=DjangoJSONEncoder)
+    rq_job = get_current_job()  # its connection is already open in this horse: reuse it
+    connection = rq_job.connection if rq_job is not None else get_redis()
+    connection.set(OUTCOME_KEY.format(job_id), payload, ex=OUTCOME_TTL)
+
+
+def outcome_take(job_id: str) -> Outcome | None:
+    """The outcome a horse handed back (None if it died first). Read once."""
+    try:
+        with get_redis().pipeline() as pipe:
+            pipe.get(OUTCOME_KEY.format(job_id))
+            pipe.delete(OUTCOME_KEY.format(job_id))
+            payload, _ = pipe.execute()
+    except redis.RedisError as exc:
+        logger.warning("could not read the outcome of job %s: %s", job_id, exc)
+        return None
+    return Outcome(**json.loads(payload)) if payload else None
+
+
+def outcome_record(job: QueueJob, outcome: Outcome) -> None:
+    if outcome.status == "completed":
+        _complete(job, outcome.result, seconds=outcome.seconds)
+    elif outcome.status == "failed":
+        record_attempt_failure(
+            job, outcome.message, trace=outcome.trace, permanent=outcome.permanent
+        )
+    else:
+        logger.info("job %s stopped at a cancellation check", job.pk)
+
+
+def claim(job_id: str, *, worker_pk: int | None = None, worker_name: str = "") -> QueueJob | None:
     """waiting -> active, unless the queue is paused or another party already moved the job."""
     now = timezone.now()
     paused = QueueState.objects.filter(queue=OuterRef("queue"), paused=True)
-    worker_pk = os.environ.get(WORKER_PK_ENV)
-    claimed = (
-        QueueJob.objects.filter(pk=job_id, status=JobStatus.WAITING)
-        .filter(~Exists(paused))
-        .update(
-            status=JobStatus.ACTIVE,
-            started_at=now,
-            completed_at=None,
-            attempts=F("attempts") + 1,
-            worker_id=int(worker_pk) if worker_pk else None,
-            updated_at=now,
+    if worker_pk is None and os.environ.get(WORKER_PK_ENV):
+        worker_pk = int(os.environ[WORKER_PK_ENV])
+    with transaction.atomic():
+        claimed = (
+            QueueJob.objects.filter(pk=job_id, status=JobStatus.WAITING)
+            .filter(~Exists(paused))
+            .update(
+                status=JobStatus.ACTIVE,
+                started_at=now,
+                completed_at=None,
+                attempts=F("attempts") + 1,
+                worker_id=worker_pk,
+                updated_at=now,
+            )
         )
-    )
-    if not claimed:
+        if not claimed:
+            job = None
+        else:
+            job = QueueJob.objects.get(pk=job_id)
+            event_record(
+                job.pk,
+                EventKind.STARTED,
+                status=JobStatus.ACTIVE,
+                attempt=job.attempts,
+                worker_name=worker_name or os.environ.get("RQ_WORKER_ID", ""),
+            )
+    if job is None:
         _explain_skip(job_id)
         return None
-    job = QueueJob.objects.get(pk=job_id)
-    event_record(
-        job.pk,
-        EventKind.STARTED,
-        status=JobStatus.ACTIVE,
-        attempt=job.attempts,
-        worker_name=os.environ.get("RQ_WORKER_ID", ""),
-    )
     signals.job_started.send_robust(sender=QueueJob, job=job)
     return job
 
@@ -119,27 +194,34 @@ def _json_result(result: Any) -> Any:
 
 def _complete(job: QueueJob, result: Any, *, seconds: float) -> bool:
     now = timezone.now()
-    done = QueueJob.objects.filter(
-        pk=job.pk, status=JobStatus.ACTIVE, attempts=job.attempts
-    ).update(
-        status=JobStatus.COMPLETED,
-        result=result,
-        completed_at=now,
-        progress_percent=100,
-        error_message="",
-        traceback="",
-        updated_at=now,
-    )
+    with transaction.atomic():
+        done = QueueJob.objects.filter(
+            pk=job.pk, status=JobStatus.ACTIVE, attempts=job.attempts
+        ).update(
+            status=JobStatus.COMPLETED,
+            result=result,
+            completed_at=now,
+            progress_percent=100,
+            error_message="",
+            traceback="",
+            updated_at=now,
+        )
+        if done:
+            event_record(
+                job.pk,
+                EventKind.COMPLETED,
+                status=JobStatus.COMPLETED,
+                attempt=job.attempts,
+                message=f"completed in {seconds * 1000:.0f} ms",
+            )
     if not done:
         logger.info("job %s finished but is no longer this attempt's: result discarded", job.pk)
         return False
-    job.refresh_from_db()
-    event_record(
-        job.pk,
-        EventKind.COMPLETED,
-        status=JobStatus.COMPLETED,
-        attempt=job.attempts,
-        message=f"completed in {seconds * 1000:.0f} ms",
+    job.status, job.result, job.completed_at, job.progress_percent = (
+        JobStatus.COMPLETED,
+        result,
+        now,
+        100,
     )
     signals.job_completed.send_robust(sender=QueueJob, job=job)
     return True
@@ -161,40 +243,37 @@ def record_attempt_failure(
     this_attempt = QueueJob.objects.filter(
         pk=job.pk, status=JobStatus.ACTIVE, attempts=job.attempts
     )
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = {"permanent": permanent}
+    fields: dict[str, Any] = {"status": JobStatus.FAILED, "completed_at": now}
     if retry:
         delay = backoff_delay(
             base=job.backoff_base_seconds, cap=job.backoff_max_seconds, attempt=job.attempts
         )
         details["retry_in_seconds"] = round(delay, 3)
-        fields: dict[str, Any] = {
-            "status": JobStatus.SCHEDULED,
-            "scheduled_at": now + dt.timedelta(seconds=delay),
-        }
-    else:
-        fields = {"status": JobStatus.FAILED, "completed_at": now}
-    if not this_attempt.update(
-        error_message=message[:5000], traceback=trace[-20000:], updated_at=now, **fields
-    ):
-        logger.info("job %s failed but is no longer this attempt's: %s", job.pk, message)
-        return None
-    event_record(
-        job.pk,
-        EventKind.FAILED,
-        status=fields["status"],
-        attempt=job.attempts,
-        message=message,
-        details={**details, "permanent": permanent},
-    )
-    if retry:
+        fields = {"status": JobStatus.SCHEDULED, "scheduled_at": now + dt.timedelta(seconds=delay)}
+    with transaction.atomic():
+        if not this_attempt.update(
+            error_message=message[:5000], traceback=trace[-20000:], updated_at=now, **fields
+        ):
+            logger.info("job %s failed but is no longer this attempt's: %s", job.pk, message)
+            return None
         event_record(
             job.pk,
-            EventKind.RETRY_SCHEDULED,
-            status=JobStatus.SCHEDULED,
+            EventKind.FAILED,
+            status=fields["status"],
             attempt=job.attempts,
+            message=message,
             details=details,
-            message=f"retry in {details['retry_in_seconds']:.1f} s",
         )
+        if retry:
+            event_record(
+                job.pk,
+                EventKind.RETRY_SCHEDULED,
+                status=JobStatus.SCHEDULED,
+                attempt=job.attempts,
+                details=details,
+                message=f"retry in {details['retry_in_seconds']:.1f} s",
+            )
     logger.warning(
         "job %s attempt %d/%d failed%s: %s",
         job.pk,
@@ -203,7 +282,8 @@ def record_attempt_failure(
         " (permanent)" if permanent else "",
         message,
     )
-    job.refresh_from_db()
+    for name, value in {**fields, "error_message": message}.items():
+        setattr(job, name, value)
     signals.job_failed.send_robust(sender=QueueJob, job=job)
     return str(fields["status"])
 
@@ -227,11 +307,13 @@ def hand_back(job: QueueJob, reason: str) -> bool:
     return bool(moved)
 
 
-def _count_outcome(*, completed: bool, seconds: float) -> None:
-    worker_pk = os.environ.get(WORKER_PK_ENV)
-    if not worker_pk:
+def worker_count(outcome: Outcome, *, worker_pk: int | None = None) -> None:
+    """Add a finished attempt to its worker's counters."""
+    if worker_pk is None and os.environ.get(WORKER_PK_ENV):
+        worker_pk = int(os.environ[WORKER_PK_ENV])
+    if worker_pk is None:
         return
-    counter = "jobs_completed" if completed else "jobs_failed"
-    QueueWorker.objects.filter(pk=int(worker_pk)).update(
-        **{counter: F(counter) + 1}, busy_seconds=F("busy_seconds") + seconds
+    counter = "jobs_completed" if outcome.status == "completed" else "jobs_failed"
+    QueueWorker.objects.filter(pk=worker_pk).update(
+        **{counter: F(counter) + 1}, busy_seconds=F("busy_seconds") + outcome.seconds
     )

@@ -1,8 +1,10 @@
 """The RQ worker class: plain `manage.py rqworker` runs it (settings.RQ["WORKER_CLASS"]).
 
-On top of RQ's forking worker it keeps the ledger informed: a queue_workers row with heartbeats,
-the death of a work horse recorded as a failed attempt, and a warm shutdown that hands the current
-job back when it cannot finish within WORKER_SHUTDOWN_GRACE seconds.
+On top of RQ's forking worker it keeps the ledger: it claims each job before forking and records
+the outcome the horse hands back, on its own long-lived database connection (a horse that needs
+the database opens a connection of its own); it heartbeats into queue_workers; it records the
+death of a work horse as a failed attempt; and on SIGTERM it waits WORKER_SHUTDOWN_GRACE seconds
+for the current job, then hands it back to the queue.
 """
 
 from __future__ import annotations
@@ -15,16 +17,22 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
+from django.db.models import F
 from django.utils import timezone
 from rq import Worker
 from rq.job import Job
 from rq.queue import Queue
 
+from jobs import runner
 from jobs.models import JobStatus, QueueJob, QueueWorker, WorkerStatus
 from jobs.runner import WORKER_PK_ENV, hand_back, record_attempt_failure
 
 logger = logging.getLogger("jobs.worker")
+
+# Database connections a horse inherited from its worker. Kept referenced and never closed: closing
+# one would end the worker's session on the shared socket. The horse exits with os._exit.
+_inherited_connections: list[Any] = []
 
 
 class LedgerWorker(Worker):
@@ -37,6 +45,9 @@ class LedgerWorker(Worker):
         self._beat_at = 0.0
         self._shutdown_timer: threading.Timer | None = None
         self._handing_back = False
+        self._claimed: QueueJob | None = None
+        self._counts = {"jobs_completed": 0, "jobs_failed": 0, "busy_seconds": 0.0}
+        self._claiming = False
 
     # -- lifecycle -------------------------------------------------------------------------
     def register_birth(self) -> None:
@@ -61,7 +72,10 @@ class LedgerWorker(Worker):
         super().register_death()
         if self.ledger_pk is not None:
             QueueWorker.objects.filter(pk=self.ledger_pk).update(
-                status=WorkerStatus.STOPPED, stopped_at=timezone.now(), current_job=None
+                status=WorkerStatus.STOPPED,
+                stopped_at=timezone.now(),
+                current_job=None,
+                **{name: F(name) + value for name, value in self._counts.items()},
             )
         connections.close_all()
 
@@ -86,15 +100,55 @@ class LedgerWorker(Worker):
         status = WorkerStatus.BUSY if job_id else WorkerStatus.IDLE
         if self.get_state() == "suspended":
             status = WorkerStatus.SUSPENDED
+        counts, self._counts = self._counts, dict.fromkeys(self._counts, 0)
         QueueWorker.objects.filter(pk=self.ledger_pk).update(
-            last_heartbeat=timezone.now(), status=status, current_job=current
+            last_heartbeat=timezone.now(),
+            status=status,
+            current_job=current,
+            **{name: F(name) + value for name, value in counts.items()},
         )
 
     # -- the work horse --------------------------------------------------------------------
-    def fork_work_horse(self, job: Job, queue: Queue) -> None:
-        # The horse must open its own connections: never share a socket across a fork.
-        connections.close_all()
-        super().fork_work_horse(job, queue)
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        _drop_broken_connections()
+        self._claiming = True
+        try:
+            ledger_job = runner.claim(job.id, worker_pk=self.ledger_pk, worker_name=self.name)
+        except DatabaseError as exc:  # the ledger is unreachable: put the job back and wait
+            logger.error("worker %s: cannot claim job %s, returning it: %s", self.name, job.id, exc)
+            queue.push_job_id(job.id, at_front=True)
+            time.sleep(1)
+            return
+        finally:
+            self._claiming = False
+        if ledger_job is None:  # cancelled, paused or taken by another worker: nothing to run
+            job.delete()
+            return
+        if self._stop_requested:  # SIGTERM came while claiming: leave it to another worker
+            hand_back(ledger_job, f"worker {self.name} is shutting down")
+            return
+        runner.claimed_by_worker = self._claimed = ledger_job
+        try:
+            super().execute_job(job, queue)
+        finally:
+            runner.claimed_by_worker = self._claimed = None
+        outcome = runner.outcome_take(job.id)
+        if outcome is not None:
+            runner.outcome_record(ledger_job, outcome)
+            self._count(outcome)
+
+    def _count(self, outcome: runner.Outcome) -> None:
+        """Counted in memory, written with the next heartbeat (not one more query per job)."""
+        self._counts["jobs_completed" if outcome.status == "completed" else "jobs_failed"] += 1
+        self._counts["busy_seconds"] += outcome.seconds
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        # In the new horse: let Django open fresh connections if the handler needs the database.
+        for conn in connections.all(initialized_only=True):
+            if conn.connection is not None:
+                _inherited_connections.append(conn.connection)
+                conn.connection = None
+        super().main_work_horse(job, queue)
 
     def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
@@ -102,21 +156,30 @@ class LedgerWorker(Worker):
         row = QueueJob.objects.filter(pk=job.id, status=JobStatus.ACTIVE).first()
         if row is None:
             return
-        if self._handing_back:
+        outcome = runner.outcome_take(job.id)
+        if outcome is not None:  # it died after finishing (while RQ tidied up): keep the outcome
+            runner.outcome_record(row, outcome)
+        elif self._handing_back:
             hand_back(row, f"worker {self.name} shut down before the attempt finished")
         else:
             record_attempt_failure(row, f"work horse died ({_describe_exit(ret_val)})")
-        connections.close_all()
+            self._count(runner.Outcome("failed"))
 
     # -- warm shutdown ---------------------------------------------------------------------
     def request_stop(self, signum: int, frame: Any) -> None:
         super().request_stop(signum, frame)
-        if self.get_current_job_id() and self._shutdown_timer is None:
+        if self._claimed is not None and self._shutdown_timer is None:
             grace = settings.WORKER_SHUTDOWN_GRACE
             logger.info("worker %s: waiting up to %d s for the current job", self.name, grace)
             self._shutdown_timer = threading.Timer(grace, self._give_back_current_job)
             self._shutdown_timer.daemon = True
             self._shutdown_timer.start()
+
+    def _shutdown(self) -> None:
+        if self._claiming or self._claimed is not None:  # busy in the ledger's eyes already
+            self._stop_requested = True
+            return
+        super()._shutdown()
 
     def _give_back_current_job(self) -> None:
         if self.horse_pid:
@@ -127,6 +190,13 @@ class LedgerWorker(Worker):
     def _cancel_shutdown_timer(self) -> None:
         if self._shutdown_timer is not None:
             self._shutdown_timer.cancel()
+
+
+def _drop_broken_connections() -> None:
+    """A database restart breaks the worker's long-lived connection: reconnect on the next query."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and conn.errors_occurred and not conn.is_usable():
+            conn.close()
 
 
 def _describe_exit(ret_val: int | None) -> str:

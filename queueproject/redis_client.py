@@ -6,11 +6,21 @@ import functools
 
 import redis
 from django.conf import settings
+from redis.driver_info import DriverInfo
+from redis.utils import get_lib_version
+
+# redis-py reads its own package metadata on every new connection unless told the version; a
+# forked work horse connects afresh, and that lookup cost it ~5 ms.
+DRIVER = DriverInfo(lib_version=get_lib_version())
+
+
+def redis_from_url(url: str, **options: object) -> redis.Redis:
+    return redis.Redis.from_url(url, driver_info=DRIVER, **options)
 
 
 @functools.cache
 def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
+    return redis_from_url(url, socket_connect_timeout=2, health_check_interval=30)
 
 
 def get_redis() -> redis.Redis:

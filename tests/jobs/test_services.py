@@ -213,7 +213,7 @@ def race_start_and_cancel(job: QueueJob) -> QueueJob | None:
     def start() -> None:
         barrier.wait()
         try:
-            claimed.append(runner._claim(str(job.pk)))
+            claimed.append(runner.claim(str(job.pk)))
         finally:
             connection.close()
 
