@@ -6,6 +6,8 @@ from jobs.services.control import (
     job_delete,
     job_promote,
     job_retry,
+    processing_resume,
+    processing_suspend,
     queue_pause,
     queue_resume,
 )
@@ -24,6 +26,8 @@ __all__ = [
     "jobs_clean",
     "jobs_dispatch",
     "jobs_retry",
+    "processing_resume",
+    "processing_suspend",
     "queue_pause",
     "queue_resume",
 ]

@@ -133,6 +133,15 @@ def queue_resume(*, queue: str, actor: Actor = None) -> QueueState:
     return state
 
 
+def processing_suspend(*, actor: Actor = None) -> list[QueueState]:
+    """Stop starting jobs on every queue (active jobs finish): every queue is paused."""
+    return [queue_pause(queue=queue, actor=actor) for queue in configured_queues()]
+
+
+def processing_resume(*, actor: Actor = None) -> list[QueueState]:
+    return [queue_resume(queue=queue, actor=actor) for queue in configured_queues()]
+
+
 def _set_paused(queue: str, *, paused: bool, actor: Actor) -> QueueState:
     if queue not in configured_queues():
         raise InvalidJob(f"unknown queue {queue!r} (configured: {', '.join(configured_queues())})")

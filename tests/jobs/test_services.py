@@ -24,6 +24,8 @@ from jobs.services import (
     job_submit_batch,
     jobs_clean,
     jobs_retry,
+    processing_resume,
+    processing_suspend,
     queue_pause,
     queue_resume,
 )
@@ -244,3 +246,12 @@ def test_cancel_racing_a_start_has_exactly_one_winner() -> None:
             assert str(job.pk) not in all_rq_ids()
         else:  # the start won: the cancel then stopped an active job
             assert (cancelled_from, job.attempts) == ("active", 1)
+
+
+def test_suspended_processing_holds_every_queue_until_resumed() -> None:
+    processing_suspend()
+    upload = job_submit(spec=JobSpec(type="system.noop", queue="uploads"))
+    other = job_submit(spec=JobSpec(type="system.noop"))
+    assert (status_of(upload), status_of(other)) == (JobStatus.PENDING, JobStatus.PENDING)
+    processing_resume()
+    assert (status_of(upload), status_of(other)) == (JobStatus.WAITING, JobStatus.WAITING)
