@@ -28,7 +28,7 @@ from jobs.models import (
     QueueWorker,
     WorkerStatus,
 )
-from jobs.services.common import event_record
+from jobs.runner import hand_back, record_attempt_failure
 from jobs.services.dispatch import configured_queues, jobs_dispatch
 from queueproject.redis_client import get_redis
 from queueproject.redis_settings import worker_queue_names
@@ -109,41 +109,18 @@ def jobs_recover_stalled(*, now: dt.datetime) -> tuple[int, int]:
 
 def _recover(job: QueueJob, *, now: dt.datetime) -> bool:
     worker = job.worker.name if job.worker else "unknown worker"
-    this_attempt = QueueJob.objects.filter(
-        pk=job.pk, status=JobStatus.ACTIVE, attempts=job.attempts
-    )
-    if job.stalled_count + 1 > settings.MAX_STALLED_COUNT:
-        message = f"stalled {job.stalled_count + 1} times (worker {worker} stopped answering)"
-        if this_attempt.update(
-            status=JobStatus.FAILED,
-            completed_at=now,
-            error_message=message,
-            stalled_count=F("stalled_count") + 1,
-            updated_at=now,
-        ):
-            event_record(
-                job.pk,
-                EventKind.FAILED,
-                status=JobStatus.FAILED,
-                attempt=job.attempts,
-                message=message,
-            )
+    stalls = job.stalled_count + 1
+    if stalls > settings.MAX_STALLED_COUNT:
+        message = f"stalled {stalls} times (worker {worker} stopped answering)"
+        if record_attempt_failure(job, message, permanent=True):
+            QueueJob.objects.filter(pk=job.pk).update(stalled_count=stalls)
         return False
-    if this_attempt.update(
-        status=JobStatus.PENDING,
+    hand_back(
+        job,
+        f"worker {worker} stopped answering: back to the queue",
+        kind=EventKind.STALLED,
         stalled_count=F("stalled_count") + 1,
-        attempts=F("attempts") - 1,
-        worker=None,
-        updated_at=now,
-    ):
-        event_record(
-            job.pk,
-            EventKind.STALLED,
-            status=JobStatus.PENDING,
-            attempt=job.attempts,
-            message=f"worker {worker} stopped answering: back to the queue",
-        )
-        jobs_dispatch(ids=[job.pk])
+    )
     return True
 
 

@@ -288,21 +288,22 @@ def record_attempt_failure(
     return str(fields["status"])
 
 
-def hand_back(job: QueueJob, reason: str) -> bool:
-    """Return an interrupted attempt to the queue without counting it (warm shutdown)."""
+def hand_back(
+    job: QueueJob, reason: str, *, kind: str = EventKind.HANDED_BACK, **fields: Any
+) -> bool:
+    """Return an interrupted attempt to the queue without counting it against max_attempts
+    (warm shutdown, a dead worker). Returns False if the attempt had already lost the job."""
     moved = QueueJob.objects.filter(
         pk=job.pk, status=JobStatus.ACTIVE, attempts=job.attempts
     ).update(
-        status=JobStatus.PENDING, attempts=F("attempts") - 1, worker=None, updated_at=timezone.now()
+        status=JobStatus.PENDING,
+        attempts=F("attempts") - 1,
+        worker=None,
+        updated_at=timezone.now(),
+        **fields,
     )
     if moved:
-        event_record(
-            job.pk,
-            EventKind.HANDED_BACK,
-            status=JobStatus.PENDING,
-            attempt=job.attempts,
-            message=reason,
-        )
+        event_record(job.pk, kind, status=JobStatus.PENDING, attempt=job.attempts, message=reason)
         jobs_dispatch(ids=[job.pk])
     return bool(moved)
 
