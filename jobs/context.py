@@ -93,7 +93,9 @@ class JobContext:
         if not self._dirty:
             return
         state = self.state
-        QueueJob.objects.filter(pk=self.job.pk, status=JobStatus.ACTIVE).update(
+        QueueJob.objects.filter(
+            pk=self.job.pk, status=JobStatus.ACTIVE, run_id=self.job.run_id
+        ).update(
             progress_percent=state.percent,
             progress_stage=state.stage[:50],
             progress_message=state.message[:500],
@@ -113,9 +115,9 @@ class JobContext:
         now = time.monotonic()
         if now - self._checked_at >= CANCEL_CHECK_INTERVAL:
             self._checked_at = now
-            current = QueueJob.objects.filter(pk=self.job.pk).values_list("status", "attempts")
+            current = QueueJob.objects.filter(pk=self.job.pk).values_list("status", "run_id")
             row = current.first()
-            self._cancelled = row is None or row != (JobStatus.ACTIVE, self.attempt)
+            self._cancelled = row is None or row != (JobStatus.ACTIVE, self.job.run_id)
         return self._cancelled
 
     def check_cancelled(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -30,8 +31,11 @@ def sleep(ctx: JobContext) -> dict[str, Any]:
 @job_type("system.fail", queue="default", timeout=60, backoff_base=1.0)
 def fail(ctx: JobContext) -> dict[str, Any]:
     """Fail the first data.times attempts (all of them if unset), then succeed.
-    With data.permanent, fail at once without retry."""
+    With data.permanent, fail at once without retry; with data.exit, end the process abruptly
+    (as a crashing extension would), leaving no outcome behind."""
     times = ctx.data.get("times")
+    if ctx.data.get("exit"):
+        os._exit(0)
     if ctx.data.get("permanent"):
         raise PermanentError("diagnostic permanent failure")
     if times is None or ctx.attempt <= int(times):

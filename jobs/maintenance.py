@@ -29,7 +29,7 @@ from jobs.models import (
     WorkerStatus,
 )
 from jobs.runner import hand_back, record_attempt_failure
-from jobs.services.dispatch import configured_queues, jobs_dispatch
+from jobs.services.dispatch import configured_queues, jobs_dispatch, paused_queues
 from queueproject.redis_client import get_redis
 from queueproject.redis_settings import worker_queue_names
 
@@ -66,8 +66,8 @@ def maintenance_tick() -> int:
     due = QueueJob.objects.filter(
         Q(status=JobStatus.SCHEDULED, scheduled_at__lte=now)
         | Q(status=JobStatus.PENDING, updated_at__lte=now - PENDING_GRACE)
-    )
-    ids = list(due.values_list("pk", flat=True)[:5000])
+    ).exclude(queue__in=paused_queues())  # a paused backlog must not crowd out the rest
+    ids = list(due.order_by("priority", "created_at").values_list("pk", flat=True)[:5000])
     return jobs_dispatch(ids=ids) if ids else 0
 
 
@@ -135,8 +135,11 @@ def jobs_redispatch_lost(*, now: dt.datetime) -> int:
     except redis.RedisError as exc:
         logger.warning("Redis unavailable, lost-job check skipped: %s", exc)
         return 0
-    moved = QueueJob.objects.filter(pk__in=lost, status=JobStatus.WAITING).update(
-        status=JobStatus.PENDING, enqueued_at=None, updated_at=now
+    moved = sum(
+        QueueJob.objects.filter(pk__in=lost[i : i + 500], status=JobStatus.WAITING).update(
+            status=JobStatus.PENDING, enqueued_at=None, updated_at=now
+        )
+        for i in range(0, len(lost), 500)
     )
     if moved:
         logger.warning("%d waiting jobs were missing from Redis: dispatching them again", moved)
@@ -246,5 +249,9 @@ def retention_apply(*, now: dt.datetime) -> int:
 
     QueueMetric.objects.filter(
         captured_at__lt=now - dt.timedelta(days=settings.METRICS_RETENTION_DAYS)
+    ).delete()
+    QueueWorker.objects.filter(
+        status__in=[WorkerStatus.STOPPED, WorkerStatus.DEAD],
+        last_heartbeat__lt=now - dt.timedelta(days=settings.JOB_RETENTION_DAYS),
     ).delete()
     return jobs_clean(older_than=dt.timedelta(days=settings.JOB_RETENTION_DAYS), now=now)

@@ -46,6 +46,9 @@ class QueueJob(models.Model):
     progress_total = models.PositiveBigIntegerField(null=True, blank=True)
 
     attempts = models.PositiveIntegerField(default=0)
+    # Set afresh by every claim. A status change by an attempt names its run, so an attempt that
+    # lost the job (stalled and re-queued, handed back, retried) cannot write over its successor.
+    run_id = models.UUIDField(null=True, blank=True, editable=False)
     max_attempts = models.PositiveIntegerField(default=3)
     stalled_count = models.PositiveIntegerField(default=0)
     backoff_base_seconds = models.FloatField(default=10)

@@ -19,6 +19,7 @@ import os
 import random
 import time
 import traceback
+import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -42,7 +43,7 @@ from queueproject.redis_client import get_redis
 logger = logging.getLogger("jobs.runner")
 
 WORKER_PK_ENV = "QUEUEPROJECT_WORKER_PK"
-OUTCOME_KEY = "qp:outcome:{}"
+OUTCOME_KEY = "qp:outcome:{}"  # per run: an outcome can only be recorded by its own run
 OUTCOME_TTL = 3600
 
 # Set by the worker process just before it forks a horse for a job it has already claimed.
@@ -63,7 +64,7 @@ def execute(job_id: str) -> None:
     """RQ calls this with the job's id. It never raises: the outcome is recorded on the row."""
     job = claimed_by_worker if claimed_by_worker and str(claimed_by_worker.pk) == job_id else None
     if job is not None:  # the worker claimed it and records the outcome: hand it over
-        outcome_publish(job_id, run_handler(job))
+        outcome_publish(job, run_handler(job))
         return
     job = claim(job_id)
     if job is not None:
@@ -99,22 +100,23 @@ def _failed(message: str, began: float, *, permanent: bool = False) -> Outcome:
     )
 
 
-def outcome_publish(job_id: str, outcome: Outcome) -> None:
+def outcome_publish(job: QueueJob, outcome: Outcome) -> None:
     payload = json.dumps(asdict(outcome), cls=DjangoJSONEncoder)
     rq_job = get_current_job()  # its connection is already open in this horse: reuse it
     connection = rq_job.connection if rq_job is not None else get_redis()
-    connection.set(OUTCOME_KEY.format(job_id), payload, ex=OUTCOME_TTL)
+    connection.set(OUTCOME_KEY.format(job.run_id), payload, ex=OUTCOME_TTL)
 
 
-def outcome_take(job_id: str) -> Outcome | None:
+def outcome_take(job: QueueJob) -> Outcome | None:
     """The outcome a horse handed back (None if it died first). Read once."""
+    key = OUTCOME_KEY.format(job.run_id)
     try:
         with get_redis().pipeline() as pipe:
-            pipe.get(OUTCOME_KEY.format(job_id))
-            pipe.delete(OUTCOME_KEY.format(job_id))
+            pipe.get(key)
+            pipe.delete(key)
             payload, _ = pipe.execute()
     except redis.RedisError as exc:
-        logger.warning("could not read the outcome of job %s: %s", job_id, exc)
+        logger.warning("could not read the outcome of job %s: %s", job.pk, exc)
         return None
     return Outcome(**json.loads(payload)) if payload else None
 
@@ -141,6 +143,7 @@ def claim(job_id: str, *, worker_pk: int | None = None, worker_name: str = "") -
             QueueJob.objects.filter(pk=job_id, status=JobStatus.WAITING)
             .filter(~Exists(paused))
             .update(
+                run_id=uuid.uuid4(),
                 status=JobStatus.ACTIVE,
                 started_at=now,
                 completed_at=None,
@@ -196,7 +199,7 @@ def _complete(job: QueueJob, result: Any, *, seconds: float) -> bool:
     now = timezone.now()
     with transaction.atomic():
         done = QueueJob.objects.filter(
-            pk=job.pk, status=JobStatus.ACTIVE, attempts=job.attempts
+            pk=job.pk, status=JobStatus.ACTIVE, run_id=job.run_id
         ).update(
             status=JobStatus.COMPLETED,
             result=result,
@@ -240,9 +243,7 @@ def record_attempt_failure(
     or the error is permanent. Returns the new status, or None if the attempt had lost the job."""
     now = timezone.now()
     retry = not permanent and job.attempts < job.max_attempts
-    this_attempt = QueueJob.objects.filter(
-        pk=job.pk, status=JobStatus.ACTIVE, attempts=job.attempts
-    )
+    this_attempt = QueueJob.objects.filter(pk=job.pk, status=JobStatus.ACTIVE, run_id=job.run_id)
     details: dict[str, Any] = {"permanent": permanent}
     fields: dict[str, Any] = {"status": JobStatus.FAILED, "completed_at": now}
     if retry:
@@ -293,9 +294,7 @@ def hand_back(
 ) -> bool:
     """Return an interrupted attempt to the queue without counting it against max_attempts
     (warm shutdown, a dead worker). Returns False if the attempt had already lost the job."""
-    moved = QueueJob.objects.filter(
-        pk=job.pk, status=JobStatus.ACTIVE, attempts=job.attempts
-    ).update(
+    moved = QueueJob.objects.filter(pk=job.pk, status=JobStatus.ACTIVE, run_id=job.run_id).update(
         status=JobStatus.PENDING,
         attempts=F("attempts") - 1,
         worker=None,

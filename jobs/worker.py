@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.models import F
@@ -27,6 +28,7 @@ from rq.queue import Queue
 from jobs import runner
 from jobs.models import JobStatus, QueueJob, QueueWorker, WorkerStatus
 from jobs.runner import WORKER_PK_ENV, hand_back, record_attempt_failure
+from queueproject.embedded_redis import die_with_parent, pid_alive
 
 logger = logging.getLogger("jobs.worker")
 
@@ -51,6 +53,7 @@ class LedgerWorker(Worker):
 
     # -- lifecycle -------------------------------------------------------------------------
     def register_birth(self) -> None:
+        self._forget_dead_namesake()
         super().register_birth()
         now = timezone.now()
         row, _ = QueueWorker.objects.update_or_create(
@@ -67,6 +70,20 @@ class LedgerWorker(Worker):
         )
         self.ledger_pk = row.pk
         os.environ[WORKER_PK_ENV] = str(row.pk)  # inherited by every work horse
+        for orphan in QueueJob.objects.filter(status=JobStatus.ACTIVE, worker_id=row.pk):
+            hand_back(orphan, f"worker {self.name} restarted before the attempt finished")
+
+    def _forget_dead_namesake(self) -> None:
+        """RQ refuses a name whose registration has not expired. If that registration is from a
+        dead process on this host (our crashed predecessor), it is stale: remove it."""
+        hostname, pid = self.connection.hmget(self.key, ["hostname", "pid"])
+        if hostname is None or pid is None:
+            return
+        if (hostname.decode() if isinstance(hostname, bytes) else hostname) != socket.gethostname():
+            return
+        if not pid_alive(int(pid)):
+            logger.info("worker %s: clearing the registration of dead pid %s", self.name, int(pid))
+            self.connection.delete(self.key)
 
     def register_death(self) -> None:
         super().register_death()
@@ -110,6 +127,26 @@ class LedgerWorker(Worker):
 
     # -- the work horse --------------------------------------------------------------------
     def execute_job(self, job: Job, queue: Queue) -> None:
+        ledger_job = self._claim(job, queue)
+        if ledger_job is None:
+            return
+        if self._stop_requested:  # SIGTERM came while claiming: leave it to another worker
+            hand_back(ledger_job, f"worker {self.name} is shutting down")
+            self._claimed = None
+            return
+        runner.claimed_by_worker = ledger_job
+        try:
+            super().execute_job(job, queue)
+            self._record(ledger_job)
+        except (DatabaseError, redis.RedisError):
+            # The job stays active on this worker's row; it is handed back when this worker
+            # restarts (register_birth) or recovered by maintenance if it does not.
+            logger.exception("worker %s: could not record job %s", self.name, job.id)
+            raise
+        finally:
+            runner.claimed_by_worker = self._claimed = None
+
+    def _claim(self, job: Job, queue: Queue) -> QueueJob | None:
         _drop_broken_connections()
         self._claiming = True
         try:
@@ -118,24 +155,25 @@ class LedgerWorker(Worker):
             logger.error("worker %s: cannot claim job %s, returning it: %s", self.name, job.id, exc)
             queue.push_job_id(job.id, at_front=True)
             time.sleep(1)
-            return
+            return None
         finally:
             self._claiming = False
-        if ledger_job is None:  # cancelled, paused or taken by another worker: nothing to run
-            job.delete()
-            return
-        if self._stop_requested:  # SIGTERM came while claiming: leave it to another worker
-            hand_back(ledger_job, f"worker {self.name} is shutting down")
-            return
-        runner.claimed_by_worker = self._claimed = ledger_job
-        try:
-            super().execute_job(job, queue)
-        finally:
-            runner.claimed_by_worker = self._claimed = None
-        outcome = runner.outcome_take(job.id)
-        if outcome is not None:
+        if ledger_job is None:  # cancelled, paused or running elsewhere: nothing to run here
+            _forget_unless_running(job)
+        self._claimed = ledger_job
+        return ledger_job
+
+    def _record(self, ledger_job: QueueJob) -> None:
+        outcome = runner.outcome_take(ledger_job)
+        if outcome is None:
+            # Killed, stopped and handed-back horses were recorded already (the compare-and-set
+            # below then changes nothing); any other horse that ended silently failed its attempt.
+            outcome = runner.Outcome("failed", message="the work horse ended without an outcome")
+            if runner.record_attempt_failure(ledger_job, outcome.message) is None:
+                return
+        else:
             runner.outcome_record(ledger_job, outcome)
-            self._count(outcome)
+        self._count(outcome)
 
     def _count(self, outcome: runner.Outcome) -> None:
         """Counted in memory, written with the next heartbeat (not one more query per job)."""
@@ -143,6 +181,10 @@ class LedgerWorker(Worker):
         self._counts["busy_seconds"] += outcome.seconds
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
+        parent = os.getppid()
+        die_with_parent()  # a horse never outlives its worker (whose restart hands the job back)
+        if os.getppid() != parent:
+            os._exit(1)
         # In the new horse: let Django open fresh connections if the handler needs the database.
         for conn in connections.all(initialized_only=True):
             if conn.connection is not None:
@@ -154,9 +196,9 @@ class LedgerWorker(Worker):
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
         self._cancel_shutdown_timer()
         row = QueueJob.objects.filter(pk=job.id, status=JobStatus.ACTIVE).first()
-        if row is None:
+        if row is None or self._claimed is None or row.run_id != self._claimed.run_id:
             return
-        outcome = runner.outcome_take(job.id)
+        outcome = runner.outcome_take(row)
         if outcome is not None:  # it died after finishing (while RQ tidied up): keep the outcome
             runner.outcome_record(row, outcome)
         elif self._handing_back:
@@ -190,6 +232,14 @@ class LedgerWorker(Worker):
     def _cancel_shutdown_timer(self) -> None:
         if self._shutdown_timer is not None:
             self._shutdown_timer.cancel()
+
+
+def _forget_unless_running(job: Job) -> None:
+    """Delete RQ's copy of a job this worker will not run, unless the ledger says it is running:
+    then the copy is the running one's, which a cancel needs to stop its work horse."""
+    status = QueueJob.objects.filter(pk=job.id).values_list("status", flat=True).first()
+    if status != JobStatus.ACTIVE:
+        job.delete()
 
 
 def _drop_broken_connections() -> None:

@@ -118,12 +118,12 @@ def queue_pause(*, queue: str, actor: Actor = None) -> QueueState:
     """Start nothing new from this queue; active jobs finish. Waiting jobs go back to pending
     (out of Redis) and keep their place: resume dispatches them by priority, then age."""
     state = _set_paused(queue, paused=True, actor=actor)
-    waiting = QueueJob.objects.filter(queue=queue, status=JobStatus.WAITING)
-    ids = list(waiting.values_list("pk", flat=True))
-    QueueJob.objects.filter(pk__in=ids, status=JobStatus.WAITING).update(
-        status=JobStatus.PENDING, enqueued_at=None, updated_at=timezone.now()
+    marker = timezone.now()  # identifies the rows this call moved (a worker may claim others)
+    QueueJob.objects.filter(queue=queue, status=JobStatus.WAITING).update(
+        status=JobStatus.PENDING, enqueued_at=None, updated_at=marker
     )
-    rq_remove(ids)
+    moved = QueueJob.objects.filter(queue=queue, status=JobStatus.PENDING, updated_at=marker)
+    rq_remove(moved.values_list("pk", flat=True))
     return state
 
 

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import redis
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from rq import Queue
@@ -38,13 +39,24 @@ def jobs_dispatch(
 ) -> int:
     """Hand runnable jobs (pending, or scheduled and due) to Redis, highest priority first and
     FIFO within a priority. Jobs of paused queues stay pending. Returns how many were handed over.
-    If Redis is down, the jobs stay pending and maintenance dispatches them later."""
+    If Redis is down, the jobs stay pending and maintenance dispatches them later. Inside a
+    transaction it waits for the commit: a job reaches Redis only once its row is committed."""
+    if transaction.get_connection().in_atomic_block:
+        wanted = list(ids) if ids is not None else None
+        transaction.on_commit(lambda: jobs_dispatch(ids=wanted, queue=queue, at_front=at_front))
+        return 0
     runnable = Q(status=JobStatus.PENDING) | Q(
         status=JobStatus.SCHEDULED, scheduled_at__lte=timezone.now()
     )
     candidates = QueueJob.objects.filter(runnable).exclude(queue__in=paused_queues())
     if ids is not None:
-        candidates = candidates.filter(pk__in=list(ids))
+        id_list = list(ids)
+        if len(id_list) > CHUNK:  # each priority level is its own RQ list: order survives chunks
+            return sum(
+                jobs_dispatch(ids=id_list[i : i + CHUNK], queue=queue, at_front=at_front)
+                for i in range(0, len(id_list), CHUNK)
+            )
+        candidates = candidates.filter(pk__in=id_list)
     if queue is not None:
         candidates = candidates.filter(queue=queue)
     ordered = list(candidates.order_by("priority", "created_at").values_list("pk", flat=True))

@@ -255,3 +255,31 @@ def test_suspended_processing_holds_every_queue_until_resumed() -> None:
     assert (status_of(upload), status_of(other)) == (JobStatus.PENDING, JobStatus.PENDING)
     processing_resume()
     assert (status_of(upload), status_of(other)) == (JobStatus.WAITING, JobStatus.WAITING)
+
+
+def test_a_stale_attempt_cannot_complete_over_its_successor() -> None:
+    job = job_submit(spec=JobSpec(type="system.noop"))
+    stale = runner.claim(str(job.pk))
+    assert stale is not None
+    runner.hand_back(stale, "worker went silent")  # back to the queue, attempt not counted
+    successor = runner.claim(str(job.pk))
+    assert successor is not None
+    assert successor.attempts == stale.attempts  # same attempt number: the run tells them apart
+    assert runner._complete(stale, {"from": "stale"}, seconds=0.1) is False
+    job.refresh_from_db()
+    assert (job.status, job.run_id) == (JobStatus.ACTIVE, successor.run_id)
+    assert runner._complete(successor, {"from": "successor"}, seconds=0.1) is True
+    job.refresh_from_db()
+    assert job.result == {"from": "successor"}
+
+
+def test_a_paused_backlog_does_not_crowd_out_due_jobs_elsewhere() -> None:
+    queue_pause(queue="uploads")
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    QueueJob.objects.bulk_create(
+        QueueJob(type="system.noop", queue="uploads", status=JobStatus.PENDING) for _ in range(5001)
+    )
+    QueueJob.objects.update(updated_at=long_ago)
+    due = make_job(status=JobStatus.SCHEDULED, scheduled_at=long_ago)
+    assert maintenance_tick() == 1
+    assert status_of(due) == JobStatus.WAITING

@@ -195,3 +195,28 @@ def test_warm_shutdown_hands_the_current_job_back(processes: Processes) -> None:
     processes.worker("stays")
     QueueJob.objects.filter(pk=job.pk).update(data={"seconds": 0.1})
     wait_status(job, JobStatus.COMPLETED, processes)
+
+
+def test_a_horse_that_vanishes_without_an_outcome_fails_its_attempt(processes: Processes) -> None:
+    processes.worker()
+    job = job_submit(spec=JobSpec(type="system.fail", data={"exit": True}, max_attempts=1))
+    wait_status(job, JobStatus.FAILED, processes)
+    assert job.error_message == "the work horse ended without an outcome"
+
+
+def test_a_worker_restarted_under_its_name_hands_back_its_orphaned_job(
+    processes: Processes,
+) -> None:
+    first = processes.worker("same")
+    job = job_submit(spec=JobSpec(type="system.sleep", data={"seconds": 60}))
+    wait_status(job, JobStatus.ACTIVE, processes)
+    horse = horse_of(first)
+    first.kill()
+    first.wait()
+    wait_until(lambda: not os.path.exists(f"/proc/{horse}"), 10, what="the horse to die with it")
+    QueueJob.objects.filter(pk=job.pk).update(data={"seconds": 0.1})
+    processes.worker("same")
+    wait_status(job, JobStatus.COMPLETED, processes)
+    handed = job.events.get(kind=EventKind.HANDED_BACK)
+    assert "restarted before the attempt finished" in handed.message
+    assert job.attempts == 1
