@@ -141,6 +141,10 @@ CHANNEL_LAYERS = _redis["CHANNEL_LAYERS"]
 # Limits of the bulk-upload pipeline.
 UPLOAD_MAX_BYTES = env_bytes("UPLOAD_MAX_BYTES", 100 * 1024 * 1024)
 UPLOAD_MAX_ROWS = env_int("UPLOAD_MAX_ROWS", 1_000_000, minimum=1)
+# An xlsx is a zip: refuse one that expands past this (a zip bomb).
+UPLOAD_MAX_UNCOMPRESSED_BYTES = env_bytes("UPLOAD_MAX_UNCOMPRESSED_BYTES", 2 * 1024**3)
+# Spare a busy database: at most this many rows per second per import (0 = no limit).
+UPLOAD_THROTTLE_ROWS_PER_SECOND = env_int("UPLOAD_THROTTLE_ROWS_PER_SECOND", 0)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,3 +5,10 @@ class UploadsConfig(AppConfig):
     name = "uploads"
     verbose_name = "Bulk uploads"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from jobs.services.bulk import purge_hooks
+        from uploads import pipeline  # noqa: F401 (registers the uploads.import job type)
+        from uploads.retention import uploads_purge_files
+
+        purge_hooks.append(uploads_purge_files)

@@ -1,0 +1,101 @@
+"""An import type is one declarative class: columns (with aliases and a parser each), the target
+model and its natural key, like a ModelAdmin:
+
+    class DeviceImport(ImportType):
+        key = "devices"
+        model = Device
+        natural_key = "imei"
+        columns = [Column("imei", validators.imei, required=True), ...]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django.db import models
+
+from uploads.validators import Parser
+
+
+def normalise_header(value: Any) -> str:
+    """Headers match ignoring case, spaces, underscores, hyphens and dots."""
+    return re.sub(r"[\s_.\-]+", "", str(value or "")).lower()
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    parse: Parser
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    example: str = ""
+
+    def matches(self, header: str) -> bool:
+        return header in {normalise_header(n) for n in (self.name, *self.aliases)}
+
+
+@dataclass
+class RowProblem:
+    column: str
+    code: str
+    message: str
+
+
+@dataclass
+class ParsedRow:
+    row_number: int
+    values: dict[str, Any] = field(default_factory=dict)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+class ImportType:
+    key: ClassVar[str]
+    label: ClassVar[str]
+    model: ClassVar[type[models.Model]]
+    natural_key: ClassVar[str]
+    columns: ClassVar[list[Column]]
+
+    @classmethod
+    def column_for(cls, header: Any) -> Column | None:
+        wanted = normalise_header(header)
+        return next((column for column in cls.columns if column.matches(wanted)), None)
+
+    @classmethod
+    def required(cls) -> list[Column]:
+        return [column for column in cls.columns if column.required]
+
+    @classmethod
+    def parse(cls, row_number: int, raw: dict[str, Any]) -> ParsedRow:
+        """Parse every column, then the checks across columns."""
+        row = ParsedRow(row_number)
+        for column in cls.columns:
+            value = raw.get(column.name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                if column.required:
+                    row.problems.append(
+                        RowProblem(column.name, "required", f"{column.name} is required")
+                    )
+                continue
+            try:
+                row.values[column.name] = column.parse(value)
+            except ValueError as exc:
+                row.problems.append(RowProblem(column.name, "invalid", str(exc)))
+        if not row.problems:
+            row.problems.extend(cls.check_row(row.values))
+        return row
+
+    @classmethod
+    def check_row(cls, values: dict[str, Any]) -> list[RowProblem]:
+        """Checks that involve several columns; override in a subclass."""
+        return []
+
+    @classmethod
+    def key_of(cls, raw: dict[str, Any]) -> Any:
+        """The natural key of a raw row, parsed, or None when it does not parse."""
+        column = next(c for c in cls.columns if c.name == cls.natural_key)
+        try:
+            return column.parse(raw.get(column.name))
+        except (ValueError, TypeError):
+            return None

@@ -1,0 +1,292 @@
+"""Readers that stream rows out of xlsx, csv and JSON files.
+
+A file is checked before it is trusted: its type comes from its content (not its name), an xlsx
+must be a sane zip (no zip bomb, not truncated), and text must be UTF-8 (with or without BOM) or
+Windows-1252. The header row is found (it need not be the first) on the sheet that carries it;
+blank rows are skipped; row numbers are the ones the user sees in Excel.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from uploads.importers.base import ImportType
+
+HEADER_SEARCH_ROWS = 20
+MAX_ZIP_RATIO = 200  # uncompressed/compressed: real sheets stay far below this
+
+
+class FileRefused(Exception):
+    """The file cannot be imported at all; `code` names why (the API maps it to 400/413/415)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass
+class Table:
+    file_type: str
+    header_row: int
+    columns: dict[int, str]  # position in the row -> import column name
+    ignored_headers: list[str]
+    estimated_rows: int
+    rows: Iterator[tuple[int, dict[str, Any]]]
+    sheet: str | None = None
+    closers: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for closer in self.closers:
+            closer.close()
+
+
+def sniff_type(head: bytes) -> str:
+    """xlsx, csv or json, from the first bytes of the file."""
+    if not head:
+        raise FileRefused("empty", "the file is empty (0 bytes)")
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileRefused(
+            "unsupported_type",
+            "Excel 97-2003 (.xls) files are not supported: "
+            "save the file as .xlsx (Excel Workbook) and upload it again",
+        )
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileRefused(
+            "unsupported_type", "this is not a spreadsheet: upload an .xlsx, .csv or JSON file"
+        )
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileRefused(
+            "unsupported_type",
+            "UTF-16 text is not supported: save the CSV as "
+            "UTF-8 (Excel: CSV UTF-8) and upload it again",
+        )
+    stripped = head.lstrip(codecs.BOM_UTF8).lstrip()
+    return "json" if stripped[:1] in (b"[", b"{") else "csv"
+
+
+def check_xlsx(path: Path, *, max_uncompressed: int) -> None:
+    """Refuse a broken or hostile zip before any XML is parsed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            names = {entry.filename for entry in entries}
+            total = sum(entry.file_size for entry in entries)
+            packed = sum(entry.compress_size for entry in entries) or 1
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise FileRefused("corrupt", f"the file is corrupt or truncated ({exc})") from None
+    if "xl/workbook.xml" not in names:
+        raise FileRefused("unsupported_type", "this zip file is not an Excel workbook (.xlsx)")
+    if total > max_uncompressed or total / packed > MAX_ZIP_RATIO:
+        raise FileRefused(
+            "zip_bomb",
+            f"the workbook expands to {total:,} bytes "
+            f"({total / packed:.0f}x its size): refused as a possible zip bomb",
+        )
+
+
+def open_table(
+    path: Path, file_type: str, importer: type[ImportType], *, max_uncompressed: int
+) -> Table:
+    if file_type == "xlsx":
+        check_xlsx(path, max_uncompressed=max_uncompressed)
+        return _open_xlsx(path, importer)
+    if file_type == "json":
+        return _open_json(path, importer)
+    return _open_csv(path, importer)
+
+
+# -- header detection ---------------------------------------------------------------------------
+
+
+def _header_map(
+    cells: tuple[Any, ...], importer: type[ImportType]
+) -> tuple[dict[int, str], list[str]] | None:
+    """Column positions of a header row, or None when the row is not the header."""
+    columns: dict[int, str] = {}
+    ignored: list[str] = []
+    for position, cell in enumerate(cells):
+        if cell is None or str(cell).strip() == "":
+            continue
+        column = importer.column_for(cell)
+        if column is None or column.name in columns.values():
+            ignored.append(str(cell).strip())
+        else:
+            columns[position] = column.name
+    if all(column.name in columns.values() for column in importer.required()):
+        return columns, ignored
+    return None
+
+
+def _no_header(importer: type[ImportType], first: tuple[Any, ...] | None) -> FileRefused:
+    wanted = ", ".join(c.name for c in importer.required())
+    seen = ", ".join(str(c) for c in (first or ()) if c not in (None, "")) or "nothing"
+    return FileRefused(
+        "no_header",
+        f"no header row with the required columns ({wanted}) in the "
+        f"first {HEADER_SEARCH_ROWS} rows; the first row has: {seen}",
+    )
+
+
+def _is_blank(cells: tuple[Any, ...]) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def _rows(
+    numbered: Iterator[tuple[int, tuple[Any, ...]]], columns: dict[int, str]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, cells in numbered:
+        if _is_blank(cells):
+            continue
+        yield (
+            number,
+            {name: cells[pos] if pos < len(cells) else None for pos, name in columns.items()},
+        )
+
+
+# -- xlsx --------------------------------------------------------------------------------------
+
+
+def _open_xlsx(path: Path, importer: type[ImportType]) -> Table:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise FileRefused(
+            "corrupt", f"the workbook cannot be read ({type(exc).__name__}: {exc})"
+        ) from None
+    first_row: tuple[Any, ...] | None = None
+    try:
+        for sheet in workbook.worksheets:
+            numbered = enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+            for number, cells in numbered:
+                first_row = first_row or (cells if not _is_blank(cells) else None)
+                found = _header_map(cells, importer)
+                if found:
+                    columns, ignored = found
+                    estimate = max(0, (sheet.max_row or 0) - number)
+                    return Table(
+                        "xlsx",
+                        number,
+                        columns,
+                        ignored,
+                        estimate,
+                        _rows(numbered, columns),
+                        sheet.title,
+                        [workbook],
+                    )
+                if number >= HEADER_SEARCH_ROWS:
+                    break
+    except (KeyError, ValueError, zipfile.BadZipFile, OSError) as exc:
+        workbook.close()
+        raise FileRefused("corrupt", f"the workbook is damaged ({exc})") from None
+    workbook.close()
+    raise _no_header(importer, first_row)
+
+
+# -- csv ---------------------------------------------------------------------------------------
+
+
+def _encoding(path: Path) -> str:
+    """utf-8-sig when the whole file decodes as UTF-8, else Windows-1252 (strictly)."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as raw:
+                while chunk := raw.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise FileRefused(
+        "bad_encoding",
+        "the text is neither UTF-8 nor Windows-1252: save the CSV as UTF-8 and upload it again",
+    )
+
+
+def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        return csv.excel
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as raw:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: raw.read(1 << 20), b""))
+
+
+def _open_csv(path: Path, importer: type[ImportType]) -> Table:
+    encoding = _encoding(path)
+    handle = path.open("r", encoding=encoding, newline="")
+    dialect = _dialect(handle.read(64 * 1024))
+    handle.seek(0)
+    reader = csv.reader(handle, dialect)
+    numbered = ((n, tuple(cells)) for n, cells in enumerate(reader, start=1))
+    first_row = None
+    try:
+        for number, cells in numbered:
+            first_row = first_row or (cells if not _is_blank(cells) else None)
+            found = _header_map(cells, importer)
+            if found:
+                columns, ignored = found
+                estimate = max(0, _count_lines(path) - number)
+                return Table(
+                    "csv",
+                    number,
+                    columns,
+                    ignored,
+                    estimate,
+                    _rows(numbered, columns),
+                    closers=[handle],
+                )
+            if number >= HEADER_SEARCH_ROWS:
+                break
+    except csv.Error as exc:
+        handle.close()
+        raise FileRefused("corrupt", f"the CSV cannot be parsed ({exc})") from None
+    handle.close()
+    raise _no_header(importer, first_row)
+
+
+# -- json --------------------------------------------------------------------------------------
+
+
+def _open_json(path: Path, importer: type[ImportType]) -> Table:
+    try:
+        with path.open("rb") as raw:
+            document = json.load(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FileRefused("corrupt", f"the JSON cannot be parsed ({exc})") from None
+    records = document.get("records") if isinstance(document, dict) else document
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise FileRefused(
+            "invalid_json", 'JSON must be a list of objects, or {"records": [ {...}, ... ]}'
+        )
+    headers = list(dict.fromkeys(key for record in records for key in record))
+    found = _header_map(tuple(headers), importer)
+    if not found:
+        raise _no_header(importer, tuple(headers))
+    columns, ignored = found
+    by_key = {headers[pos]: name for pos, name in columns.items()}
+    rows = (
+        (n, {name: record.get(key) for key, name in by_key.items()})
+        for n, record in enumerate(records, start=1)
+        if record
+    )
+    return Table("json", 0, columns, ignored, len(records), rows)
+
+
+def read_head(path: Path, size: int = 8192) -> bytes:
+    with path.open("rb") as raw:
+        return raw.read(size)

@@ -1,0 +1,108 @@
+"""Files we hand back: the error report of an upload and the template of an import type.
+
+Both are xlsx written in streaming mode. A text value is always a text cell, and one that starts
+like a formula (=, +, -, @) is prefixed with an apostrophe, so no report ever carries a live
+formula, in Excel or after a re-save as CSV.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from typing import Any
+
+from django.core.files import File
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from uploads.importers.base import ImportType
+from uploads.models import Upload
+from uploads.validators import PROVINCES, text
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(sheet: Worksheet, value: Any, *, bold: bool = False) -> Any:
+    if isinstance(value, str):
+        value = "'" + value if value.startswith(FORMULA_START) else value
+    elif value is not None and not isinstance(value, (int, float)):
+        value = text(value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def error_report_build(upload: Upload, importer: type[ImportType]) -> None:
+    """Write upload.error_report: one line per bad row, its values as given and every reason."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Errors")
+    names = [column.name for column in importer.columns]
+    sheet.append([safe_cell(sheet, h, bold=True) for h in ["row", *names, "errors"]])
+    rows = upload.errors.order_by("row_number", "id").values_list(
+        "row_number", "raw_values", "message"
+    )
+    current: tuple[int, dict[str, Any]] | None = None
+    reasons: list[str] = []
+    for number, raw, message in rows.iterator(chunk_size=2000):
+        if current is not None and number != current[0]:
+            _append_error_row(sheet, names, current, reasons)
+            reasons = []
+        current = (number, raw)
+        reasons.append(message)
+    if current is not None:
+        _append_error_row(sheet, names, current, reasons)
+    with tempfile.TemporaryFile() as buffer:
+        workbook.save(buffer)
+        buffer.seek(0)
+        upload.error_report.save(f"{upload.pk}-errors.xlsx", File(buffer), save=False)
+
+
+def _append_error_row(
+    sheet: Worksheet, names: list[str], row: tuple[int, dict[str, Any]], reasons: list[str]
+) -> None:
+    number, raw = row
+    values = [number, *(raw.get(name) for name in names), "; ".join(reasons)]
+    sheet.append([safe_cell(sheet, value) for value in values])
+
+
+def template_build(importer: type[ImportType]) -> bytes:
+    """An empty sheet to fill in: the headers, one example row, and a province drop-down."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = importer.label
+    names = [column.name for column in importer.columns]
+    sheet.append(names)
+    sheet.append([column.example for column in importer.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for position, column in enumerate(importer.columns, start=1):
+        letter = get_column_letter(position)
+        sheet.column_dimensions[letter].width = max(14, len(column.name) + 4)
+        sheet.column_dimensions[letter].number_format = "@"  # keep long numbers as text
+        for row in (2,):
+            sheet.cell(row=row, column=position).number_format = "@"
+    if "province" in names:
+        lists = workbook.create_sheet("Provinces")
+        for name in PROVINCES.values():
+            lists.append([name])
+        letter = get_column_letter(names.index("province") + 1)
+        validation = DataValidation(
+            type="list",
+            formula1=f"=Provinces!$A$1:$A${len(PROVINCES)}",
+            allow_blank=True,
+            showErrorMessage=True,
+            error="Choose one of the nine provinces",
+        )
+        validation.add(f"{letter}2:{letter}100000")
+        sheet.add_data_validation(validation)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
