@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from uploads.validators import PROVINCES
 
@@ -24,7 +25,7 @@ class ErrorPolicy(models.TextChoices):
 def upload_path(upload: Upload, filename: str) -> str:
     # Never the client's name on disk: a random name keeps paths safe and unguessable.
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"uploads/{upload.created_at:%Y/%m}/{upload.pk}.{suffix[:5]}"
+    return f"uploads/{timezone.now():%Y/%m}/{upload.pk}.{suffix[:5]}"
 
 
 class Upload(models.Model):

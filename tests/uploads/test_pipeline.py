@@ -1,0 +1,157 @@
+"""Imports end to end through the service and the job, with exact counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from jobs.models import JobStatus
+from tests.uploads.files import MEMBER_HEADER, imei, members, write_csv, write_xlsx
+from uploads.models import Device, Member, Upload
+from uploads.services import upload_confirm
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Run = Callable[..., Upload]
+
+
+def mixed_file(tmp_path: Path) -> tuple[Path, list[list]]:
+    rows = members(10)
+    bad_luhn = list(rows[0])
+    bad_luhn[0] = bad_luhn[0][:-1] + str((int(bad_luhn[0][-1]) + 1) % 10)
+    no_province = members(1, start=500)[0]
+    no_province[5] = ""
+    too_long = members(1, start=600)[0]
+    too_long[1] = "x" * 101
+    duplicate = list(rows[1])
+    sheet = [MEMBER_HEADER, *rows, bad_luhn, no_province, duplicate, too_long]
+    return write_xlsx(tmp_path / "mixed.xlsx", {"Members": sheet}), rows
+
+
+def test_good_rows_are_imported_and_every_bad_row_reported(tmp_path: Path, run_import: Run) -> None:
+    path, rows = mixed_file(tmp_path)
+    upload = run_import(path)
+    assert upload.job.status == JobStatus.COMPLETED
+    assert upload.validation_stats == {
+        "total_rows": 14,
+        "valid_rows": 10,
+        "invalid_rows": 3,
+        "duplicate_rows": 1,
+    }
+    assert upload.database_stats == {"created": 10, "updated": 0, "unchanged": 0, "failed": 0}
+    assert set(Member.objects.values_list("id_number", flat=True)) == {r[0] for r in rows}
+    errors = list(upload.errors.values_list("row_number", "code", "column"))
+    assert errors == [
+        (12, "invalid", "id_number"),
+        (13, "required", "province"),
+        (14, "duplicate", "id_number"),
+        (15, "invalid", "first_name"),
+    ]
+    assert upload.job.result["database_stats"]["created"] == 10
+
+
+def test_error_report_lists_bad_rows_with_reasons(tmp_path: Path, run_import: Run) -> None:
+    path, _ = mixed_file(tmp_path)
+    upload = run_import(path)
+    sheet = load_workbook(upload.error_report.path).active
+    lines = list(sheet.iter_rows(values_only=True))
+    assert (lines[0][0], lines[0][-1]) == ("row", "errors")
+    assert [line[0] for line in lines[1:]] == [12, 13, 14, 15]
+    assert "fails its check digit" in lines[1][-1]
+    assert lines[2][-1] == "province is required"
+    assert "appears earlier in the file" in lines[3][-1]
+    assert "is 101 characters long (at most 100)" in lines[4][-1]
+
+
+def test_error_report_never_carries_a_live_formula(tmp_path: Path, run_import: Run) -> None:
+    row = members(1)[0]
+    row[1], row[5] = '=HYPERLINK("http://evil.example","click")', "Atlantis"
+    upload = run_import(write_csv(tmp_path / "f.csv", [MEMBER_HEADER, row]))
+    cell = load_workbook(upload.error_report.path).active["C2"]
+    assert cell.data_type == "s"
+    assert cell.value == "'" + row[1]
+
+
+def test_reimport_finds_rows_unchanged_then_updates_a_changed_one(
+    tmp_path: Path, run_import: Run
+) -> None:
+    rows = members(5)
+    run_import(write_csv(tmp_path / "a.csv", [MEMBER_HEADER, *rows]))
+    again = run_import(write_csv(tmp_path / "b.csv", [MEMBER_HEADER, *rows]))
+    assert again.database_stats == {"created": 0, "updated": 0, "unchanged": 5, "failed": 0}
+    rows[2][2] = "Renamed"
+    changed = run_import(write_csv(tmp_path / "c.csv", [MEMBER_HEADER, *rows]))
+    assert changed.database_stats == {"created": 0, "updated": 1, "unchanged": 4, "failed": 0}
+    assert Member.objects.get(id_number=rows[2][0]).last_name == "Renamed"
+
+
+def test_create_only_and_update_only_refuse_what_their_mode_excludes(
+    tmp_path: Path, run_import: Run
+) -> None:
+    old, new = members(2), members(1, start=900)
+    run_import(write_csv(tmp_path / "a.csv", [MEMBER_HEADER, *old]))
+    both = write_csv(tmp_path / "b.csv", [MEMBER_HEADER, *old, *new])
+    created = run_import(both, mode="create_only")
+    assert created.database_stats == {"created": 1, "updated": 0, "unchanged": 0, "failed": 2}
+    assert "already exists (mode create_only)" in created.errors.first().message
+    Member.objects.filter(id_number=new[0][0]).delete()
+    updated = run_import(both, mode="update_only")
+    assert updated.database_stats == {"created": 0, "updated": 0, "unchanged": 2, "failed": 1}
+    assert "does not exist (mode update_only)" in updated.errors.get().message
+    assert not Member.objects.filter(id_number=new[0][0]).exists()
+
+
+def test_all_or_nothing_imports_nothing_when_one_row_is_bad(
+    tmp_path: Path, run_import: Run
+) -> None:
+    path, _ = mixed_file(tmp_path)
+    upload = run_import(path, policy="all_or_nothing")
+    assert upload.job.status == JobStatus.FAILED
+    assert upload.job.error_message == (
+        "4 rows are invalid, so nothing was imported (policy all_or_nothing); see the error report"
+    )
+    assert upload.job.attempts == 1  # permanent: no retry
+    assert Member.objects.count() == 0
+    assert upload.error_report
+
+
+def test_all_or_nothing_imports_everything_when_all_rows_are_good(
+    tmp_path: Path, run_import: Run
+) -> None:
+    upload = run_import(
+        write_csv(tmp_path / "a.csv", [MEMBER_HEADER, *members(7)]), policy="all_or_nothing"
+    )
+    assert upload.database_stats["created"] == 7
+    assert Member.objects.count() == 7
+
+
+def test_dry_run_writes_nothing_and_confirm_imports_it(tmp_path: Path, run_import: Run) -> None:
+    from jobs import runner
+
+    path, _ = mixed_file(tmp_path)
+    upload = run_import(path, dry_run=True)
+    assert upload.job.status == JobStatus.COMPLETED
+    assert upload.validation_stats["valid_rows"] == 10
+    assert upload.database_stats["created"] == 0
+    assert Member.objects.count() == 0
+    upload_confirm(upload=upload)
+    runner.execute(str(upload.job.pk))
+    upload.refresh_from_db()
+    assert upload.database_stats["created"] == 10
+    assert Member.objects.count() == 10
+    assert upload.errors.count() == 4  # reported once, not twice
+
+
+def test_devices_import(tmp_path: Path, run_import: Run) -> None:
+    rows = [
+        ["IMEI", "Make", "Model", "Status"],
+        [imei(1), "Samsung", "A15", "Active"],
+        [int(imei(2)), "Nokia", "105", "STOLEN"],
+        [imei(3), "X", "Y", "misplaced"],
+    ]
+    upload = run_import(write_xlsx(tmp_path / "d.xlsx", {"Devices": rows}), "devices")
+    assert upload.database_stats["created"] == 2
+    assert Device.objects.get(imei=imei(2)).status == "stolen"
+    assert "must be one of active, blocked, lost, stolen" in upload.errors.get().message
