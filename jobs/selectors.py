@@ -80,15 +80,20 @@ def job_list(
     if status:
         jobs = jobs.filter(status__in=status)
     if search:
-        jobs = jobs.filter(
-            Q(type__icontains=search)
-            | Q(error_message__icontains=search)
-            | Q(batch_id=search)
-            | Q(created_by__username__iexact=search)
-        )
+        jobs = job_search(jobs, search)
     if visible_to is not None and not visible_to.is_staff:
         jobs = jobs.filter(created_by=visible_to)
     return jobs.order_by("-created_at")
+
+
+def job_search(jobs: QuerySet[QueueJob], text: str) -> QuerySet[QueueJob]:
+    """Free-text search: job type or error text (contains), batch id or username (exact)."""
+    return jobs.filter(
+        Q(type__icontains=text)
+        | Q(error_message__icontains=text)
+        | Q(batch_id=text)
+        | Q(created_by__username__iexact=text)
+    )
 
 
 def worker_list(*, include_gone: bool = False) -> QuerySet[QueueWorker]:

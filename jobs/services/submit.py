@@ -60,7 +60,10 @@ def job_submit_batch(
             transaction.on_commit(lambda: jobs_dispatch(ids=ids))
         for job in jobs:
             signal_after_commit(signals.job_submitted, job)
-    return jobs
+    if transaction.get_connection().in_atomic_block:
+        return jobs  # dispatch waits for the outer commit
+    fresh = QueueJob.objects.in_bulk([job.pk for job in jobs])  # as dispatched
+    return [fresh.get(job.pk, job) for job in jobs]
 
 
 def _build(spec: JobSpec, *, index: int, user: Any, source: str) -> QueueJob:

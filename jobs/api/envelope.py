@@ -1,0 +1,111 @@
+"""The API's envelope: `{"success": true, "message"?, "data"}` and, for every error,
+`{"success": false, "error": {"code", "message", "details"?}}`. No input ever yields a 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from jobs.errors import InvalidJob, InvalidTransition, QueueFull
+
+logger = logging.getLogger("jobs.api")
+
+FILE_REFUSAL_STATUS = {"too_large": 413, "unsupported_type": 415, "bad_encoding": 415}
+DRF_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "forbidden",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.ParseError: "malformed_request",
+    exceptions.Throttled: "throttled",
+    exceptions.NotAcceptable: "not_acceptable",
+}
+
+
+def ok(data: Any, *, message: str | None = None, status_code: int = 200) -> Response:
+    body: dict[str, Any] = {"success": True}
+    if message:
+        body["message"] = message
+    body["data"] = data
+    return Response(body, status=status_code)
+
+
+def error(
+    code: str,
+    message: str,
+    status_code: int,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return Response({"success": False, "error": body}, status=status_code, headers=headers)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    from uploads.readers import FileRefused
+    from uploads.services import InvalidUpload
+
+    set_rollback()
+    if isinstance(exc, exceptions.ValidationError):
+        return error("invalid", _first_message(exc.detail), 400, details=exc.detail)
+    if isinstance(exc, InvalidTransition):
+        details = {"status": exc.status, "allowed": exc.allowed}
+        return error(exc.code, str(exc), 409, details=details)
+    if isinstance(exc, QueueFull):
+        return error(
+            exc.code,
+            str(exc),
+            429,
+            details={"queue": exc.queue, "limit": exc.limit},
+            headers={"Retry-After": "30"},
+        )
+    if isinstance(exc, (InvalidJob, InvalidUpload)):
+        return error("invalid", str(exc), 400)
+    if isinstance(exc, FileRefused):
+        return error(exc.code, str(exc), FILE_REFUSAL_STATUS.get(exc.code, 400))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.APIException):
+        return _drf_error(exc)
+    logger.exception("unhandled error in %s", context.get("view"))
+    return error("server_error", "an unexpected error occurred; it has been logged", 500)
+
+
+def _drf_error(exc: exceptions.APIException) -> Response:
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = str(exc.auth_header)  # type: ignore[attr-defined]
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+    code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "error")
+    status_code = exc.status_code
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        status_code = status.HTTP_401_UNAUTHORIZED
+    return error(code, _first_message(exc.detail), status_code, headers=headers)
+
+
+def _first_message(detail: Any, path: str = "") -> str:
+    """The first error, naming its field: `priority: Ensure this value is ... 10.`"""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            return _first_message(value, f"{path}.{name}" if path and name else name or path)
+    if isinstance(detail, list) and detail:
+        for index, item in enumerate(detail):
+            if item:
+                inner = path if not isinstance(item, (dict, list)) else f"{path}[{index}]"
+                return _first_message(item, inner)
+    text = str(detail)
+    return f"{path}: {text}" if path else text

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+from jobs import roles
+from jobs.models import QueueJob
+
+
+class QueueOperator(BasePermission):
+    """Queue-wide actions (pause, resume, bulk retry/cancel, clean): operators only."""
+
+    message = "only queue operators may do this (group queue_operator)"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request.method in SAFE_METHODS or roles.can_operate(request.user)
+
+
+class JobAccess(BasePermission):
+    """Staff read every job; operators act on every job; others act on their own jobs only
+    (jobs they cannot see are 404, see the views), and viewers never act."""
+
+    message = "you may not change this job"
+
+    def has_object_permission(self, request: Request, view: Any, job: QueueJob) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        if roles.can_operate(request.user):
+            return True
+        return job.created_by_id == request.user.pk and not roles.is_read_only(request.user)

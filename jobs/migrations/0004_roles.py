@@ -1,0 +1,19 @@
+from django.db import migrations
+
+ROLES = ["super_admin", "national_admin", "province_admin", "municipality_admin",
+         "queue_viewer", "queue_operator"]
+
+
+def create_roles(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+def remove_roles(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("jobs", "0003_job_run_id"), ("auth", "0012_alter_user_first_name_max_length")]
+    operations = [migrations.RunPython(create_roles, remove_roles)]

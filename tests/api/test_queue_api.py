@@ -1,0 +1,237 @@
+"""/api/v1/queue/: the envelope, each status code, and who may do what."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs.models import JobStatus, QueueJob
+from tests.factories import make_job
+
+pytestmark = pytest.mark.django_db(transaction=True)
+JOBS = "/api/v1/queue/jobs"
+
+
+def test_anonymous_gets_401_in_the_envelope(api) -> None:
+    response = api["anonymous"].get(JOBS)
+    assert response.status_code == 401
+    assert response.json() == {
+        "success": False,
+        "error": {
+            "code": "not_authenticated",
+            "message": "Authentication credentials were not provided.",
+        },
+    }
+
+
+def test_a_wrong_token_is_401(api) -> None:
+    api["anonymous"].credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    response = api["anonymous"].get(JOBS)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_submit_queues_a_job_and_returns_it(api, users) -> None:
+    response = api["alice"].post(JOBS, {"type": "system.noop", "data": {"n": 1}}, format="json")
+    assert response.status_code == 202
+    body = response.json()
+    assert body["success"] is True
+    job = body["data"]
+    assert (job["type"], job["status"], job["priority"], job["created_by"]) == (
+        "system.noop",
+        "waiting",
+        10,
+        "alice",
+    )
+    assert job["data"] == {"n": 1}
+    assert job["progress"] == {
+        "percent": 0.0,
+        "stage": "",
+        "message": "",
+        "processed": 0,
+        "total": None,
+    }
+    assert job["created_at"].endswith("Z")
+    assert len(job["created_at"].split(".")[1]) == 4  # milliseconds + Z
+
+
+def test_batch_submission_creates_every_job(api) -> None:
+    specs = [
+        {"type": "system.noop", "batch_id": "b1"},
+        {"type": "system.sleep", "data": {"seconds": 1}},
+    ]
+    response = api["operator"].post(JOBS, specs, format="json")
+    assert response.status_code == 202
+    assert [j["type"] for j in response.json()["data"]] == ["system.noop", "system.sleep"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (
+            {"type": "system.noop", "priority": 11},
+            "priority: Ensure this value is less than or equal to 10.",
+        ),
+        ({"type": "system.noop", "data": [1]}, "data: Expected a dictionary of items"),
+        ({"data": {}}, "type: This field is required."),
+        ({"type": "nope"}, "unknown job type 'nope'"),
+    ],
+)
+def test_invalid_submissions_are_400_naming_the_field(api, payload, message) -> None:
+    response = api["operator"].post(JOBS, payload, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert response.json()["error"]["message"].startswith(message)
+    assert not QueueJob.objects.exists()
+
+
+def test_malformed_json_is_400(api) -> None:
+    response = api["alice"].post(JOBS, "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_request"
+
+
+def test_a_role_may_lower_its_priority_but_not_raise_it(api) -> None:
+    default = api["province"].post(JOBS, {"type": "system.noop"}, format="json")
+    assert default.json()["data"]["priority"] == 5
+    lower = api["province"].post(JOBS, {"type": "system.noop", "priority": 8}, format="json")
+    assert lower.status_code == 202
+    higher = api["province"].post(JOBS, {"type": "system.noop", "priority": 2}, format="json")
+    assert higher.status_code == 403
+    assert higher.json()["error"]["message"] == (
+        "priority 2 is above what your role allows: use 5 to 10"
+    )
+
+
+def test_a_full_queue_is_429_and_creates_nothing(api, settings) -> None:
+    settings.QUEUE_MAX_WAITING = {"*": 1}
+    assert api["alice"].post(JOBS, {"type": "system.noop"}, format="json").status_code == 202
+    response = api["alice"].post(JOBS, {"type": "system.noop"}, format="json")
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "queue_full"
+    assert response["Retry-After"] == "30"
+    assert QueueJob.objects.count() == 1
+
+
+def test_plain_users_list_only_their_own_jobs_staff_list_all(api, users) -> None:
+    mine = make_job(created_by=users["alice"])
+    make_job(created_by=users["bob"])
+    own = api["alice"].get(JOBS).json()["data"]["results"]
+    assert [j["id"] for j in own] == [str(mine.pk)]
+    assert len(api["viewer"].get(JOBS).json()["data"]["results"]) == 2
+
+
+def test_list_filters_and_pages_with_a_cursor(api, users) -> None:
+    for status in ["failed", "failed", "completed"]:
+        make_job(status=status, created_by=users["alice"])
+    page = api["alice"].get(JOBS, {"status": "failed", "limit": 1}).json()["data"]
+    assert len(page["results"]) == 1
+    assert page["results"][0]["status"] == "failed"
+    following = api["alice"].get(page["next"]).json()["data"]
+    assert len(following["results"]) == 1
+    assert following["next"] is None
+    assert following["results"][0]["id"] != page["results"][0]["id"]
+
+
+def test_someone_elses_job_is_404_for_a_plain_user_and_visible_to_staff(api, users) -> None:
+    job = make_job(created_by=users["bob"])
+    assert api["alice"].get(f"{JOBS}/{job.pk}").status_code == 404
+    assert api["alice"].post(f"{JOBS}/{job.pk}/cancel").status_code == 404
+    assert api["viewer"].get(f"{JOBS}/{job.pk}").json()["data"]["id"] == str(job.pk)
+
+
+def test_owner_cancels_a_waiting_job(api, users) -> None:
+    job = api["alice"].post(JOBS, {"type": "system.noop"}, format="json").json()["data"]
+    response = api["alice"].post(f"{JOBS}/{job['id']}/cancel")
+    assert response.status_code == 200
+    assert response.json()["data"]["status"] == "cancelled"
+
+
+def test_cancel_in_the_wrong_state_is_409_naming_the_status(api, users) -> None:
+    job = make_job(status=JobStatus.COMPLETED, created_by=users["alice"])
+    response = api["alice"].post(f"{JOBS}/{job.pk}/cancel")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "invalid_state"
+    assert error["message"].startswith("cannot cancel a job that is completed")
+    assert error["details"]["status"] == "completed"
+
+
+def test_viewers_may_not_act_operators_may(api, users) -> None:
+    job = make_job(status=JobStatus.FAILED, created_by=users["bob"])
+    assert api["viewer"].post(f"{JOBS}/{job.pk}/retry").status_code == 403
+    response = api["operator"].post(f"{JOBS}/{job.pk}/retry")
+    assert response.status_code == 202
+    assert response.json()["data"]["status"] == "waiting"
+
+
+def test_bulk_retry_is_for_operators(api, users) -> None:
+    make_job(status=JobStatus.FAILED, type="system.fail")
+    make_job(status=JobStatus.FAILED, type="system.noop")
+    assert api["alice"].post("/api/v1/queue/retry-failed", {}, format="json").status_code == 403
+    response = api["operator"].post(
+        "/api/v1/queue/retry-failed", {"type": "system.fail"}, format="json"
+    )
+    assert response.status_code == 202
+    assert response.json()["data"] == {"retried": 1}
+
+
+def test_bulk_cancel_and_clear_completed(api) -> None:
+    make_job(status=JobStatus.PENDING)
+    make_job(status=JobStatus.COMPLETED, completed_at=make_job().created_at)
+    cancelled = api["operator"].post("/api/v1/queue/cancel", {}, format="json").json()["data"]
+    assert cancelled == {"cancelled": 2}
+    cleared = api["operator"].delete("/api/v1/queue/clear-completed")
+    assert cleared.json()["data"] == {"deleted": 1}
+
+
+def test_delete_refuses_an_active_job(api, users) -> None:
+    active = make_job(status=JobStatus.ACTIVE, created_by=users["alice"])
+    done = make_job(status=JobStatus.COMPLETED, created_by=users["alice"])
+    assert api["alice"].delete(f"{JOBS}/{active.pk}").status_code == 409
+    assert api["alice"].delete(f"{JOBS}/{done.pk}").status_code == 200
+    assert not QueueJob.objects.filter(pk=done.pk).exists()
+
+
+def test_stats_workers_and_metrics(api) -> None:
+    make_job(status=JobStatus.FAILED)
+    stats = api["viewer"].get("/api/v1/queue/stats").json()["data"]
+    assert stats["failed"] == 1
+    assert set(stats) >= {
+        "waiting",
+        "active",
+        "completed",
+        "failed",
+        "delayed",
+        "paused",
+        "cancelled",
+        "total",
+        "queues",
+    }
+    assert api["viewer"].get("/api/v1/queue/workers").json()["data"] == []
+    assert api["viewer"].get("/api/v1/queue/metrics?queue=default").status_code == 200
+    bad = api["viewer"].get("/api/v1/queue/metrics?since=yesterday")
+    assert bad.status_code == 400
+    assert bad.json()["error"]["message"] == "since: must be an ISO 8601 time"
+
+
+def test_pause_and_resume_a_queue(api) -> None:
+    assert api["viewer"].post("/api/v1/queue/uploads/pause").status_code == 403
+    paused = api["operator"].post("/api/v1/queue/uploads/pause")
+    assert paused.json() == {
+        "success": True,
+        "message": "queue uploads paused",
+        "data": {"queue": "uploads", "paused": True},
+    }
+    assert api["operator"].post("/api/v1/queue/uploads/resume").json()["data"]["paused"] is False
+    unknown = api["operator"].post("/api/v1/queue/nope/pause")
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["message"].startswith("unknown queue 'nope'")
+
+
+def test_schema_and_self_hosted_docs(api) -> None:
+    schema = api["anonymous"].get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/queue/jobs" in schema.content
+    docs = api["anonymous"].get("/api/docs/").content.decode()
+    assert "swagger-ui" in docs
+    assert "cdn." not in docs
