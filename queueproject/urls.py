@@ -7,6 +7,7 @@ from queueproject.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/queue/", include("jobs.api.urls")),
+    path("api/v1/bulk-upload/", include("uploads.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
@@ -30,3 +31,16 @@ class JobAccess(BasePermission):
         if roles.can_operate(request.user):
             return True
         return job.created_by_id == request.user.pk and not roles.is_read_only(request.user)
+
+
+def allowed_priority(user: Any, requested: int | None) -> int:
+    """The priority to use: the role's default when none is asked for; a request above what the
+    role allows is refused (a client may lower its priority, not raise it)."""
+    ceiling = roles.priority_ceiling(user)
+    if requested is None:
+        return ceiling
+    if requested < ceiling:
+        raise exceptions.PermissionDenied(
+            f"priority {requested} is above what your role allows: use {ceiling} to 10"
+        )
+    return requested

@@ -16,10 +16,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jobs import roles, selectors, services
+from jobs import selectors, services
 from jobs.api.envelope import ok
 from jobs.api.filters import JobFilter
-from jobs.api.permissions import JobAccess, QueueOperator
+from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
 from jobs.api.serializers import (
     BulkFilterSerializer,
     JobSerializer,
@@ -38,12 +38,7 @@ class JobCursor(CursorPagination):
 
 
 def submit_spec(user: Any, payload: dict[str, Any]) -> services.JobSpec:
-    ceiling = roles.priority_ceiling(user)
-    priority = payload.get("priority", ceiling)
-    if priority < ceiling:
-        raise exceptions.PermissionDenied(
-            f"priority {priority} is above what your role allows: use {ceiling} to 10"
-        )
+    priority = allowed_priority(user, payload.get("priority"))
     return services.JobSpec(
         type=payload["type"],
         data=payload["data"],

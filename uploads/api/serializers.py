@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from jobs.api.serializers import ProgressSerializer, iso_ms
+from uploads.importers import IMPORT_TYPES
+from uploads.models import ErrorPolicy, ImportMode, Upload
+
+
+class UploadRequestSerializer(serializers.Serializer):
+    # Empty files reach the upload service, which refuses them with its own clear message.
+    file = serializers.FileField(required=False, allow_empty_file=True)
+    records = serializers.ListField(
+        child=serializers.DictField(), required=False, allow_empty=False
+    )
+    import_type = serializers.ChoiceField(sorted(IMPORT_TYPES), default="members")
+    mode = serializers.ChoiceField(ImportMode.values, default=ImportMode.UPSERT)
+    policy = serializers.ChoiceField(ErrorPolicy.values, default=ErrorPolicy.SKIP_INVALID)
+    dry_run = serializers.BooleanField(default=False)
+    priority = serializers.IntegerField(min_value=1, max_value=10, required=False)
+    scheduled_at = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("file")) == bool(attrs.get("records")):
+            raise serializers.ValidationError(
+                {"file": "send a file (multipart) or records (JSON), exactly one of them"}
+            )
+        return attrs
+
+
+class UploadStatusSerializer(serializers.ModelSerializer):
+    job_id = serializers.UUIDField(source="job.id")
+    status = serializers.CharField(source="job.status")
+    file_name = serializers.CharField(source="original_name")
+    uploaded_by = serializers.CharField(source="uploaded_by.username", default=None)
+    priority = serializers.IntegerField(source="job.priority")
+    attempts = serializers.IntegerField(source="job.attempts")
+    progress = ProgressSerializer(source="job")
+    error_report_url = serializers.SerializerMethodField()
+    error_message = serializers.CharField(source="job.error_message")
+    created_at = serializers.SerializerMethodField()
+    started_at = serializers.SerializerMethodField()
+    completed_at = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Upload
+        fields = [
+            "job_id",
+            "status",
+            "file_name",
+            "import_type",
+            "mode",
+            "policy",
+            "dry_run",
+            "uploaded_by",
+            "priority",
+            "attempts",
+            "progress",
+            "validation_stats",
+            "database_stats",
+            "processing_duration_ms",
+            "error_report_url",
+            "error_message",
+            "created_at",
+            "started_at",
+            "completed_at",
+        ]
+
+    def get_error_report_url(self, upload: Upload) -> str | None:
+        if not upload.error_report or upload.job_id is None:
+            return None
+        request = self.context.get("request")
+        path = reverse("bulk-upload-errors", args=[upload.job_id])
+        return request.build_absolute_uri(path) if request else path
+
+    def get_created_at(self, upload: Upload) -> str | None:
+        return iso_ms(upload.created_at)
+
+    def get_started_at(self, upload: Upload) -> str | None:
+        return iso_ms(upload.job.started_at) if upload.job else None
+
+    def get_completed_at(self, upload: Upload) -> str | None:
+        return iso_ms(upload.job.completed_at) if upload.job else None

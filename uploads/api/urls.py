@@ -1,0 +1,20 @@
+from django.urls import path
+
+from uploads.api import views
+
+urlpatterns = [
+    path("process", views.ProcessView.as_view(), name="bulk-upload-process"),
+    path("status/<uuid:job_id>", views.StatusView.as_view(), name="bulk-upload-status"),
+    path("confirm/<uuid:job_id>", views.ConfirmView.as_view(), name="bulk-upload-confirm"),
+    path("cancel/<uuid:job_id>", views.CancelView.as_view(), name="bulk-upload-cancel"),
+    path("errors/<uuid:job_id>", views.ErrorsView.as_view(), name="bulk-upload-errors"),
+    path("template/<str:import_type>", views.TemplateView.as_view(), name="bulk-upload-template"),
+    path("history", views.HistoryView.as_view(), name="bulk-upload-history"),
+    path("statistics", views.StatisticsView.as_view(), name="bulk-upload-statistics"),
+    path("queue/stats", views.QueueStatsView.as_view(), name="bulk-upload-queue-stats"),
+    path("queue/jobs", views.QueueJobsView.as_view(), name="bulk-upload-queue-jobs"),
+    path("queue/retry/<uuid:job_id>", views.QueueRetryView.as_view(), name="bulk-upload-retry"),
+    path("queue/clean", views.QueueCleanView.as_view(), name="bulk-upload-clean"),
+    path("queue/pause", views.QueueSwitchView.as_view(paused=True), name="bulk-upload-pause"),
+    path("queue/resume", views.QueueSwitchView.as_view(paused=False), name="bulk-upload-resume"),
+]
