@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from jobs import runner
-from tests.uploads.files import MEMBER_HEADER, members, write_csv, write_xlsx
+from tests.uploads.files import MEMBER_HEADER, members, write_csv
 from uploads.models import Member
 
 pytestmark = pytest.mark.django_db(transaction=True)
