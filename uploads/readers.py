@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
+from uploads import xlsx
 from uploads.importers.base import ImportType
 
 HEADER_SEARCH_ROWS = 20
@@ -156,41 +158,39 @@ def _rows(
 
 
 def _open_xlsx(path: Path, importer: type[ImportType]) -> Table:
-    import openpyxl
-
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise FileRefused(
-            "corrupt", f"the workbook cannot be read ({type(exc).__name__}: {exc})"
-        ) from None
+        workbook = xlsx.Workbook(path)
+    except (KeyError, ValueError, ParseError, zipfile.BadZipFile, OSError) as exc:
+        raise FileRefused("corrupt", f"the workbook cannot be read ({exc})") from None
     first_row: tuple[Any, ...] | None = None
     try:
-        for sheet in workbook.worksheets:
-            numbered = enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+        for title, sheet in workbook.sheets:
+            numbered = workbook.rows(sheet)
             for number, cells in numbered:
                 first_row = first_row or (cells if not _is_blank(cells) else None)
                 found = _header_map(cells, importer)
                 if found:
                     columns, ignored = found
-                    estimate = max(0, (sheet.max_row or 0) - number)
+                    estimate = max(0, workbook.dimension_rows(sheet) - number)
+                    rows = _rows(_guarded(numbered), columns)
                     return Table(
-                        "xlsx",
-                        number,
-                        columns,
-                        ignored,
-                        estimate,
-                        _rows(numbered, columns),
-                        sheet.title,
-                        [workbook],
+                        "xlsx", number, columns, ignored, estimate, rows, title, [workbook]
                     )
                 if number >= HEADER_SEARCH_ROWS:
                     break
-    except (KeyError, ValueError, zipfile.BadZipFile, OSError) as exc:
+    except (KeyError, ValueError, ParseError, zipfile.BadZipFile, OSError, EOFError) as exc:
         workbook.close()
         raise FileRefused("corrupt", f"the workbook is damaged ({exc})") from None
     workbook.close()
     raise _no_header(importer, first_row)
+
+
+def _guarded(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Damage found past the header (a truncated sheet) is a refusal, not a crash."""
+    try:
+        yield from rows
+    except (ParseError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise FileRefused("corrupt", f"the workbook is damaged ({exc})") from None
 
 
 # -- csv ---------------------------------------------------------------------------------------
