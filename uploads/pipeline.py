@@ -21,7 +21,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from jobs.context import JobContext
 from jobs.registry import PermanentError, job_type
@@ -30,6 +29,7 @@ from uploads.importers.base import ImportType, ParsedRow, RowProblem
 from uploads.models import ErrorPolicy, ImportMode, Upload, UploadError
 from uploads.readers import FileRefused, Table, open_table
 from uploads.reports import error_report_build
+from uploads.writers import rows_insert, rows_update
 
 logger = logging.getLogger("uploads.pipeline")
 BATCH_SIZE = 2000
@@ -241,18 +241,17 @@ class UploadImport:
         if not rows:
             return []
         model, key = self.importer.model, self.importer.natural_key
-        manager = model._default_manager
+        names = [column.name for column in self.importer.columns]
+        wanted = [row.values[key] for row in rows]
         existing = {
-            getattr(obj, key): obj
-            for obj in manager.filter(**{f"{key}__in": [r.values[key] for r in rows]})
+            found[0]: found
+            for found in model._default_manager.filter(**{f"{key}__in": wanted}).values_list(*names)
         }
-        create: list[Any] = []
-        update: list[Any] = []
+        create: list[dict[str, Any]] = []
+        update: list[dict[str, Any]] = []
         refused: list[ParsedRow] = []
-        changed_fields: set[str] = set()
-        now = timezone.now()
         for row in rows:
-            values = {k: v for k, v in row.values.items() if k != "_raw"}
+            values = {name: row.values.get(name) for name in names}
             current = existing.get(values[key])
             if current is None:
                 if self.upload.mode == ImportMode.UPDATE_ONLY:
@@ -263,28 +262,20 @@ class UploadImport:
                             f"{key} {values[key]} does not exist (mode update_only)",
                         )
                     )
-                    continue
-                create.append(model(**values))
-                continue
-            if self.upload.mode == ImportMode.CREATE_ONLY:
+                else:
+                    create.append(values)
+            elif self.upload.mode == ImportMode.CREATE_ONLY:
                 refused.append(
                     self._refuse(
                         row, "exists", f"{key} {values[key]} already exists (mode create_only)"
                     )
                 )
-                continue
-            changes = {f: v for f, v in values.items() if getattr(current, f) != v}
-            if not changes:
+            elif current == tuple(_stored(model, n, values[n]) for n in names):
                 self.stats.unchanged += 1
-                continue
-            for name, value in changes.items():
-                setattr(current, name, value)
-            current.updated_at = now  # type: ignore[attr-defined]  # every target model has one
-            changed_fields.update(changes)
-            update.append(current)
-        manager.bulk_create(create, batch_size=1000)
-        if update:
-            manager.bulk_update(update, [*sorted(changed_fields), "updated_at"], batch_size=500)
+            else:
+                update.append(values)
+        rows_insert(model, create)
+        rows_update(model, key, update)
         self.stats.created += len(create)
         self.stats.updated += len(update)
         self.stats.failed += len(refused)
@@ -362,6 +353,11 @@ class UploadImport:
             "dry_run": upload.dry_run,
             "error_report": bool(upload.error_report),
         }
+
+
+def _stored(model: type[Any], name: str, value: Any) -> Any:
+    """A parsed value as the database gives it back (a missing text is stored as "")."""
+    return "" if value is None and not model._meta.get_field(name).null else value
 
 
 def _compact(key: Any) -> Any:

@@ -155,3 +155,19 @@ def test_devices_import(tmp_path: Path, run_import: Run) -> None:
     assert upload.database_stats["created"] == 2
     assert Device.objects.get(imei=imei(2)).status == "stolen"
     assert "must be one of active, blocked, lost, stolen" in upload.errors.get().message
+
+
+def test_optional_columns_may_be_missing_and_reimport_is_unchanged(
+    tmp_path: Path, run_import: Run
+) -> None:
+    rows = [
+        ["id_number", "first_name", "last_name", "province"],
+        *[[*r[:3], r[5]] for r in members(3)],
+    ]
+    first = run_import(write_csv(tmp_path / "a.csv", rows))
+    assert first.database_stats["created"] == 3
+    member = Member.objects.get(id_number=rows[1][0])
+    assert (member.email, member.cell_number, member.ward) == ("", "", "")
+    assert member.date_of_birth is not None  # taken from the ID number
+    again = run_import(write_csv(tmp_path / "b.csv", rows))
+    assert again.database_stats == {"created": 0, "updated": 0, "unchanged": 3, "failed": 0}
