@@ -4,6 +4,7 @@ file. Nothing is truncated or guessed silently."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -96,14 +97,12 @@ def digits(value: Any, *, length: int, label: str) -> str:
     return raw
 
 
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # a Luhn digit doubled, its digits summed
+
+
 def luhn_ok(number: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(number)):
-        digit = int(char)
-        if index % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
+    digits = [int(char) for char in reversed(number)]
+    return (sum(digits[0::2]) + sum(_DOUBLED[d] for d in digits[1::2])) % 10 == 0
 
 
 def id_number(value: Any) -> str:
@@ -174,8 +173,17 @@ def province(value: Any) -> str:
     return _PROVINCE_LOOKUP[key]
 
 
+# A plainly valid address (dot-atom local part, hostname labels, an alphabetic top level):
+# accepted without the full validator, which then only sees the unusual ones.
+_PLAIN_EMAIL = re.compile(
+    r"^[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+)
+
+
 def email(value: Any) -> str:
     address = text(value).lower()
+    if len(address) <= 254 and _PLAIN_EMAIL.match(address):
+        return address
     try:
         validate_email(address)
     except ValidationError:
@@ -194,6 +202,9 @@ def date(value: Any) -> dt.date:
             return EXCEL_EPOCH + dt.timedelta(days=int(value))
         raise ValueError(f"date {value!r} is not an Excel date")
     raw = text(value)
+    if len(raw) == 10 and raw[4] == "-":
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(raw)
     for fmt in _DATE_FORMATS:
         try:
             return dt.datetime.strptime(raw, fmt).date()  # noqa: DTZ007 (a calendar date)

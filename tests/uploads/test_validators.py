@@ -101,3 +101,40 @@ def test_dates_from_cells_serials_and_day_first_text(raw: object, expected: dt.d
 def test_text_is_never_truncated() -> None:
     with pytest.raises(ValueError, match="is 101 characters long"):
         v.bounded_text(100, "first name")("x" * 101)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "thabo@example.org",
+        "t.mokoena+list@mail.example.co.za",
+        "A.B@Example.ORG",
+        "o'brien@example.org",
+        "user@[127.0.0.1]",
+    ],
+)
+def test_valid_emails_are_accepted_and_lowercased(address: str) -> None:
+    assert v.email(address) == address.lower()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "thabo@",
+        "a..b@example.org",
+        "@example.org",
+        "thabo@example",
+        "a b@example.org",
+        "thabo@-example.org",
+        "x@example.c0m",
+    ],
+)
+def test_invalid_emails_are_refused(address: str) -> None:
+    with pytest.raises(ValueError, match="is not a valid address"):
+        v.email(address)
+
+
+def test_luhn_matches_known_numbers() -> None:
+    assert v.luhn_ok("79927398713")
+    assert not v.luhn_ok("79927398710")
+    assert v.luhn_ok("490154203237518")
