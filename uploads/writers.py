@@ -1,4 +1,5 @@
-"""Batch writes for imports: one executemany per batch, values adapted per column once.
+"""Batch writes for imports: COPY (PostgreSQL) or one executemany per batch, values adapted per
+column once.
 
 Django's bulk_create prepares every value of every row through the field machinery, which cost
 more than the rest of an import together; the target models of an import are plain columns, so
