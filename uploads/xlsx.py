@@ -24,9 +24,10 @@ PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 DATE_FORMAT_IDS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)}
 _DATE_TOKENS = re.compile(r"(?<![\\_])[dmyhs]", re.IGNORECASE)
 _NOT_TOKENS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
-_CELL_COLUMN = re.compile(r"[A-Z]+")
 EPOCH_1900 = dt.datetime(1899, 12, 30)  # noqa: DTZ001 (Excel times have no zone)
 EPOCH_1904 = dt.datetime(1904, 1, 1)  # noqa: DTZ001
+ROW, VALUE, INLINE, TEXT = f"{NS}row", f"{NS}v", f"{NS}is", f"{NS}t"
+_column_cache: dict[str, int] = {}
 
 
 class SharedStrings:
@@ -55,18 +56,22 @@ class SharedStrings:
 def _string_item(element: Any) -> str:
     """The text of <si>: plain <t>, or rich-text runs <r><t>; phonetic guides (<rPh>) are not
     part of the value."""
-    plain = element.find(f"{NS}t")
+    plain = element.find(TEXT)
     if plain is not None:
         return plain.text or ""
     return "".join(run.findtext(f"{NS}t") or "" for run in element.iter(f"{NS}r"))
 
 
 def _column_index(reference: str) -> int:
-    letters = _CELL_COLUMN.match(reference)
-    index = 0
-    for char in letters.group(0) if letters else "A":
-        index = index * 26 + ord(char) - 64
-    return index - 1
+    """0 for "A7", 26 for "AA3" (cached: a sheet has few distinct column letters)."""
+    letters = reference.rstrip("0123456789")
+    index = _column_cache.get(letters)
+    if index is None:
+        index = 0
+        for char in letters or "A":
+            index = index * 26 + ord(char) - 64
+        index = _column_cache.setdefault(letters, index - 1)
+    return index
 
 
 def _is_date_format(code: str) -> bool:
@@ -131,14 +136,14 @@ class Workbook:
                     if element.tag == f"{NS}sheetData":
                         sheet_data = element
                     continue
-                if element.tag != f"{NS}row":
+                if element.tag != ROW:
                     continue
                 number = int(element.get("r", "0"))
                 cells: dict[int, Any] = {}
-                for position, cell in enumerate(element.iter(f"{NS}c")):
+                value = self._value
+                for position, cell in enumerate(element):
                     reference = cell.get("r")
-                    column = _column_index(reference) if reference else position
-                    cells[column] = self._value(cell)
+                    cells[_column_index(reference) if reference else position] = value(cell)
                 if sheet_data is not None:
                     sheet_data.clear()  # drop parsed rows: memory stays flat
                 if cells:
@@ -160,9 +165,9 @@ class Workbook:
     def _value(self, cell: Any) -> Any:
         kind = cell.get("t", "n")
         if kind == "inlineStr":
-            inline = cell.find(f"{NS}is")
+            inline = cell.find(INLINE)
             return _string_item(inline) if inline is not None else ""
-        raw = cell.findtext(f"{NS}v")
+        raw = cell.findtext(VALUE)
         if not raw:  # no value, or a formula never calculated
             return None
         if kind == "s":
