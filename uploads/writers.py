@@ -48,7 +48,13 @@ def rows_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
         tuple(a(_value(f, row, now)) for f, a in zip(fields, adapters, strict=True)) for row in rows
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor == "postgresql":  # COPY: the fastest way in, by far
+            table = quote(model._meta.db_table)
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for values in params:
+                    copy.write_row(values)
+        else:
+            cursor.executemany(sql, params)
 
 
 def rows_update(model: type[models.Model], key: str, rows: Sequence[dict[str, Any]]) -> None:
