@@ -96,6 +96,12 @@ def job_search(jobs: QuerySet[QueueJob], text: str) -> QuerySet[QueueJob]:
     )
 
 
+def processing_suspended() -> bool:
+    """True when every configured queue is paused (the seeds' worker "stopped")."""
+    paused = set(QueueState.objects.filter(paused=True).values_list("queue", flat=True))
+    return set(settings.JOB_QUEUES) <= paused
+
+
 def worker_list(*, include_gone: bool = False) -> QuerySet[QueueWorker]:
     workers = QueueWorker.objects.select_related("current_job")
     if not include_gone:

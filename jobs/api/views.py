@@ -10,7 +10,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -198,3 +198,54 @@ def _number(raw: str, name: str) -> float:
     if value < 0:
         raise exceptions.ValidationError({name: "must not be negative"})
     return value
+
+
+# -- the seed-000 names, onto the same services -------------------------------------------------
+
+
+class BatchSizeSerializer(serializers.Serializer):
+    size = serializers.IntegerField(min_value=1, max_value=500, default=10)
+
+
+class ProcessNextView(APIView):
+    permission_classes = [QueueOperator]
+
+    @extend_schema(request=None, responses=JobSerializer)
+    def post(self, request: Request) -> Response:
+        promoted = services.jobs_promote_next(count=1, actor=request.user)
+        if not promoted:
+            return ok(None, message="no waiting job")
+        return ok(JobSerializer(promoted[0]).data, message="job moved to the front")
+
+
+class ProcessBatchView(APIView):
+    permission_classes = [QueueOperator]
+
+    @extend_schema(request=BatchSizeSerializer, responses=JobSerializer(many=True))
+    def post(self, request: Request) -> Response:
+        form = BatchSizeSerializer(data=request.data or {})
+        form.is_valid(raise_exception=True)
+        promoted = services.jobs_promote_next(count=form.validated_data["size"], actor=request.user)
+        return ok(
+            JobSerializer(promoted, many=True).data,
+            message=f"{len(promoted)} job(s) moved to the front",
+        )
+
+
+class WorkerSwitchView(APIView):
+    permission_classes = [QueueOperator]
+    suspend = False
+
+    @extend_schema(request=None, responses=dict)
+    def post(self, request: Request) -> Response:
+        action = services.processing_suspend if self.suspend else services.processing_resume
+        action(actor=request.user)
+        word = "stopped" if self.suspend else "started"
+        return ok({"suspended": self.suspend}, message=f"processing {word}")
+
+
+class WorkerStatusView(APIView):
+    @extend_schema(responses=dict)
+    def get(self, request: Request) -> Response:
+        workers = WorkerSerializer(selectors.worker_list(), many=True).data
+        return ok({"suspended": selectors.processing_suspended(), "workers": workers})

@@ -106,6 +106,17 @@ def job_promote(*, job: QueueJob, actor: Actor = None) -> QueueJob:
     return job
 
 
+def jobs_promote_next(*, count: int = 1, actor: Actor = None) -> list[QueueJob]:
+    """Run the next `count` waiting jobs (by priority, then age) ahead of everything else, in
+    that order (the seeds' process-next and process-batch)."""
+    upcoming = list(
+        QueueJob.objects.filter(status=JobStatus.WAITING).order_by("priority", "created_at")[:count]
+    )
+    for job in reversed(upcoming):  # each promotion goes to the very front
+        job_promote(job=job, actor=actor)
+    return upcoming
+
+
 def job_delete(*, job: QueueJob, actor: Actor = None) -> None:
     """Delete a job that is not in Redis or running (cancel those first)."""
     status = _current_status(job)
