@@ -39,6 +39,7 @@ from typing import Any, cast
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import common  # noqa: E402
 from tests.uploads.files import MEMBER_HEADER, member_row, sa_id, write_csv, write_xlsx  # noqa: E402
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # queueproject.settings' UPLOAD_MAX_BYTES default
@@ -111,27 +112,8 @@ def megabytes(path: Path) -> str:
 
 
 def setup_environment(tmp: Path) -> object | None:
-    from queueproject.embedded_redis import EmbeddedRedis
-    from queueproject.redis_settings import redis_url_with_db
-
     tempfile.tempdir = str(tmp)  # upload_create spools here
-    os.environ["QUEUEPROJECT_VAR_DIR"] = str(tmp)
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "queueproject.settings"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    server = None
-    if os.environ.get("REDIS_URL"):
-        os.environ["REDIS_URL"] = redis_url_with_db(os.environ["REDIS_URL"], 14)
-    else:
-        server = EmbeddedRedis(tmp / "redis")
-        server.start(tie_to_parent=True)
-        os.environ["REDIS_URL"] = server.url
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    server = common.setup_environment(tmp)
     pipeline_logger = logging.getLogger("uploads.pipeline")
     pipeline_logger.setLevel(logging.INFO)
     pipeline_logger.addHandler(PIPELINE_LOG)

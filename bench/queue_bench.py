@@ -27,30 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def setup_environment(tmp: Path) -> object | None:
-    from queueproject.embedded_redis import EmbeddedRedis
-    from queueproject.redis_settings import redis_url_with_db
-
-    os.environ["QUEUEPROJECT_VAR_DIR"] = str(tmp)
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
-    os.environ["DIAGNOSTIC_JOBS"] = "1"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "queueproject.settings"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    server = None
-    if os.environ.get("REDIS_URL"):
-        os.environ["REDIS_URL"] = redis_url_with_db(os.environ["REDIS_URL"], 14)
-    else:
-        server = EmbeddedRedis(tmp / "redis")
-        server.start(tie_to_parent=True)
-        os.environ["REDIS_URL"] = server.url
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return server
+from bench.common import setup_environment  # noqa: E402
 
 
 def start_workers(kind: str, count: int) -> list[subprocess.Popen[bytes]]:
