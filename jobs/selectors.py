@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
-from jobs.models import JobStatus, QueueJob, QueueState, QueueWorker, WorkerStatus
+from jobs.models import JobStatus, QueueJob, QueueMetric, QueueState, QueueWorker, WorkerStatus
 
 STAT_KEYS = ["waiting", "active", "completed", "failed", "delayed", "paused", "cancelled", "total"]
 
@@ -100,6 +100,18 @@ def processing_suspended() -> bool:
     """True when every configured queue is paused (the seeds' worker "stopped")."""
     paused = set(QueueState.objects.filter(paused=True).values_list("queue", flat=True))
     return set(settings.JOB_QUEUES) <= paused
+
+
+def metric_list(
+    *, queue: str | None = None, since: dt.datetime | None = None, limit: int = 1000
+) -> list[QueueMetric]:
+    """Metric snapshots, newest first, optionally of one queue and since a moment."""
+    metrics = QueueMetric.objects.order_by("-captured_at")
+    if queue:
+        metrics = metrics.filter(queue=queue)
+    if since is not None:
+        metrics = metrics.filter(captured_at__gte=since)
+    return list(metrics[:limit])
 
 
 def worker_list(*, include_gone: bool = False) -> QuerySet[QueueWorker]:
