@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
+from jobs import roles
 from jobs.models import JobStatus, QueueJob, QueueMetric, QueueState, QueueWorker, WorkerStatus
 
 STAT_KEYS = ["waiting", "active", "completed", "failed", "delayed", "paused", "cancelled", "total"]
@@ -81,7 +82,7 @@ def job_list(
         jobs = jobs.filter(status__in=status)
     if search:
         jobs = job_search(jobs, search)
-    if visible_to is not None and not visible_to.is_staff:
+    if visible_to is not None and not roles.can_see_all(visible_to):
         jobs = jobs.filter(created_by=visible_to)
     return jobs.order_by("-created_at")
 

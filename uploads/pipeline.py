@@ -79,9 +79,9 @@ class UploadImport:
         self.seen: set[Any] = set()
         self.timing = {"read": 0.0, "validate": 0.0, "write": 0.0}
         self.last_row = 0
+        self.began = time.monotonic()
 
     def run(self) -> dict[str, Any]:
-        began = time.monotonic()
         # Errors past the checkpoint belong to work that was not committed: it is redone.
         self.upload.errors.filter(row_number__gt=self.resume_after).delete()
         with self._local_file() as path, self._table(path) as table:
@@ -95,7 +95,7 @@ class UploadImport:
                 self._all_or_nothing(table)
             else:
                 self._in_batches(table)
-        return self._finish(began)
+        return self._finish()
 
     # -- reading -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -219,7 +219,7 @@ class UploadImport:
             self._report_progress(table)
         if self.stats.invalid_rows or self.stats.duplicate_rows:
             bad = self.stats.invalid_rows + self.stats.duplicate_rows
-            self._finish(time.monotonic())
+            self._finish()
             raise PermanentError(
                 f"{bad} rows are invalid, so nothing was imported "
                 "(policy all_or_nothing); see the error report"
@@ -321,11 +321,11 @@ class UploadImport:
             time.sleep(max(0.0, rows / rate - (time.monotonic() - since)))
 
     # -- the end -------------------------------------------------------------------------------
-    def _finish(self, began: float) -> dict[str, Any]:
+    def _finish(self) -> dict[str, Any]:
         upload = self.upload
         upload.validation_stats = self.stats.validation()
         upload.database_stats = self.stats.database()
-        upload.processing_duration_ms = int((time.monotonic() - began) * 1000)
+        upload.processing_duration_ms = int((time.monotonic() - self.began) * 1000)
         fields = ["validation_stats", "database_stats", "processing_duration_ms"]
         if upload.errors.exists():
             error_report_build(upload, self.importer)

@@ -285,8 +285,3 @@ def _open_json(path: Path, importer: type[ImportType]) -> Table:
         if record
     )
     return Table("json", 0, columns, ignored, len(records), rows)
-
-
-def read_head(path: Path, size: int = 8192) -> bytes:
-    with path.open("rb") as raw:
-        return raw.read(size)

@@ -40,11 +40,13 @@ def upload_statistics(*, visible_to: Any) -> dict[str, Any]:
         .annotate(n=Count("pk"))
         .values_list("import_type", "n")
     )
-    rows = sum(u.validation_stats.get("total_rows", 0) for u in uploads.only("validation_stats"))
-    created = sum(u.database_stats.get("created", 0) for u in uploads.only("database_stats"))
+    rows = created = 0
+    for validation, database in uploads.values_list("validation_stats", "database_stats"):
+        rows += validation.get("total_rows", 0)
+        created += database.get("created", 0)
     size = uploads.aggregate(total=Sum("size"))["total"] or 0
     return {
-        "total_uploads": uploads.count(),
+        "total_uploads": sum(by_type.values()),
         "by_status": by_status,
         "by_import_type": by_type,
         "rows_processed": rows,
