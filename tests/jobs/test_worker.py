@@ -38,10 +38,18 @@ def wait_status(job: QueueJob, status: str, processes: Processes, timeout: float
 
 
 def horse_of(worker: subprocess.Popen[bytes]) -> int:
-    out = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(worker.pid)], capture_output=True, text=True
-    ).stdout.split()
-    return int(out[0])
+    """The worker's work horse. The worker claims a job before it forks, so a job can be active
+    in the ledger a moment before its horse exists: wait for it."""
+    children: list[str] = []
+
+    def forked() -> bool:
+        children[:] = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(worker.pid)], capture_output=True, text=True
+        ).stdout.split()
+        return bool(children)
+
+    wait_until(forked, 10, interval=0.02, what="the work horse")
+    return int(children[0])
 
 
 def kinds(job: QueueJob) -> list[str]:
