@@ -8,5 +8,8 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from jobs import prometheus
+
+        prometheus.receivers_connect()  # wait/run histograms for GET /metrics
         if settings.DIAGNOSTIC_JOBS:
             from jobs import diagnostics  # noqa: F401 (registers the system.* job types)

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from jobs import roles
-from jobs.models import JobStatus, QueueJob, QueueMetric, QueueState, QueueWorker, WorkerStatus
+from jobs.models import (
+    EventKind,
+    JobEvent,
+    JobStatus,
+    QueueJob,
+    QueueMetric,
+    QueueState,
+    QueueWorker,
+    WorkerStatus,
+)
 
 STAT_KEYS = ["waiting", "active", "completed", "failed", "delayed", "paused", "cancelled", "total"]
 
@@ -120,3 +132,81 @@ def worker_list(*, include_gone: bool = False) -> QuerySet[QueueWorker]:
     if not include_gone:
         workers = workers.exclude(status__in=[WorkerStatus.STOPPED, WorkerStatus.DEAD])
     return workers.order_by("name")
+
+
+@dataclass(frozen=True)
+class QueueGauges:
+    """The ledger's current state as the numbers an operator alerts on (GET /metrics)."""
+
+    queues: list[str]  # configured queues first, then any other queue that holds jobs
+    jobs: dict[tuple[str, str], int]  # (queue, status) -> jobs, zeros included
+    paused: dict[str, bool]
+    processing_suspended: bool
+    oldest_waiting_seconds: dict[str, float]  # 0 when nothing waits
+    max_waiting: dict[str, int]  # backpressure limit, 0 = none
+    workers: dict[str, int]  # worker status -> workers, zeros included
+    queue_workers: dict[str, int]  # live (not stopped or dead) workers serving each queue
+
+
+def queue_gauges(*, now: dt.datetime | None = None) -> QueueGauges:
+    """Four aggregate queries, whatever the size of the ledger."""
+    now = now or timezone.now()
+    counts = dict(_counts_by_queue_and_status())
+    paused = set(QueueState.objects.filter(paused=True).values_list("queue", flat=True))
+    queues = list(dict.fromkeys([*settings.JOB_QUEUES, *(q for q, _ in counts), *paused]))
+    oldest = _oldest_waiting(now)
+    limits: dict[str, int] = settings.QUEUE_MAX_WAITING
+    workers, queue_workers = _worker_gauges(queues)
+    return QueueGauges(
+        queues=queues,
+        jobs={(q, s): counts.get((q, s), 0) for q in queues for s in JobStatus.values},
+        paused={q: q in paused for q in queues},
+        processing_suspended=set(settings.JOB_QUEUES) <= paused,
+        oldest_waiting_seconds={q: oldest.get(q, 0.0) for q in queues},
+        max_waiting={q: limits.get(q, limits.get("*", 0)) for q in queues},
+        workers=workers,
+        queue_workers=queue_workers,
+    )
+
+
+def _counts_by_queue_and_status() -> list[tuple[tuple[str, str], int]]:
+    rows = QueueJob.objects.order_by().values_list("queue", "status").annotate(n=Count("pk"))
+    return [((queue, status), n) for queue, status, n in rows]
+
+
+def _oldest_waiting(now: dt.datetime) -> dict[str, float]:
+    """Age of the oldest job that waits to run (pending or waiting), from when it was handed to
+    Redis; a job not handed over yet (paused queue, Redis down) counts from when it became due."""
+    since = Coalesce("enqueued_at", "scheduled_at", "created_at")
+    rows = (
+        QueueJob.objects.filter(status__in=[JobStatus.PENDING, JobStatus.WAITING])
+        .order_by()
+        .values("queue")
+        .annotate(at=Min(since))
+        .values_list("queue", "at")
+    )
+    return {queue: max(0.0, (now - at).total_seconds()) for queue, at in rows if at}
+
+
+def _worker_gauges(queues: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    by_status = dict.fromkeys(WorkerStatus.values, 0)
+    by_queue = dict.fromkeys(queues, 0)
+    for status, rq_queues in QueueWorker.objects.values_list("status", "queues"):
+        by_status[status] = by_status.get(status, 0) + 1
+        if status in (WorkerStatus.STOPPED, WorkerStatus.DEAD):
+            continue
+        # A worker listens on RQ queues such as "uploads.p01": one per priority level.
+        for queue in {name.rpartition(".")[0] for name in rq_queues or []}:
+            by_queue[queue] = by_queue.get(queue, 0) + 1
+    return by_status, by_queue
+
+
+def job_cancelled_from(*, job: QueueJob) -> str | None:
+    """The status a cancelled job was in when it was cancelled (its last cancel event says)."""
+    details = (
+        JobEvent.objects.filter(job_id=job.pk, kind=EventKind.CANCELLED)
+        .order_by("-at", "-pk")
+        .values_list("details", flat=True)
+        .first()
+    )
+    return details.get("from") if isinstance(details, dict) else None

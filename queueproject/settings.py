@@ -126,6 +126,8 @@ JOB_DEFAULT_TIMEOUT = env_int("JOB_DEFAULT_TIMEOUT", 600, minimum=1)
 QUEUE_MAX_WAITING = env_limits("QUEUE_MAX_WAITING", {"*": 100_000})
 JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
 METRICS_RETENTION_DAYS = env_int("METRICS_RETENTION_DAYS", 14, minimum=1)
+# GET /metrics accepts `Authorization: Bearer <METRICS_TOKEN>`; unset, only staff sessions.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 MAINTENANCE_INTERVAL = env_int("MAINTENANCE_INTERVAL", 30, minimum=1)
 WORKER_HEARTBEAT_INTERVAL = env_int("WORKER_HEARTBEAT_INTERVAL", 5, minimum=1)
 WORKER_DEAD_AFTER = env_int("WORKER_DEAD_AFTER", 30, minimum=2)
