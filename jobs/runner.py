@@ -34,6 +34,7 @@ from rq.timeouts import JobTimeoutException
 from jobs import signals
 from jobs.context import JobContext
 from jobs.errors import JobCancelled
+from jobs.events import publisher_drain
 from jobs.models import EventKind, JobStatus, QueueJob, QueueState, QueueWorker
 from jobs.registry import PermanentError, UnknownJobType, get_job_type
 from jobs.services.common import event_record, job_transition
@@ -63,14 +64,17 @@ class Outcome:
 def execute(job_id: str) -> None:
     """RQ calls this with the job's id. It never raises: the outcome is recorded on the row."""
     job = claimed_by_worker if claimed_by_worker and str(claimed_by_worker.pk) == job_id else None
-    if job is not None:  # the worker claimed it and records the outcome: hand it over
-        outcome_publish(job, run_handler(job))
-        return
-    job = claim(job_id)
-    if job is not None:
-        outcome = run_handler(job)
-        outcome_record(job, outcome)
-        worker_count(outcome)
+    try:
+        if job is not None:  # the worker claimed it and records the outcome: hand it over
+            outcome_publish(job, run_handler(job))
+            return
+        job = claim(job_id)
+        if job is not None:
+            outcome = run_handler(job)
+            outcome_record(job, outcome)
+            worker_count(outcome)
+    finally:
+        publisher_drain()  # a work horse exits without cleanup: send its last progress first
 
 
 def run_handler(job: QueueJob) -> Outcome:

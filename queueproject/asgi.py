@@ -5,20 +5,16 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "queueproject.settings")
 
 from channels.routing import ProtocolTypeRouter, URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-
 from queueproject.routing import websocket_urlpatterns  # noqa: E402
+from queueproject.websocket import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": websocket_application(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -8,7 +8,10 @@ class UploadsConfig(AppConfig):
 
     def ready(self) -> None:
         from jobs.services.bulk import purge_hooks
-        from uploads import pipeline  # noqa: F401 (registers the uploads.import job type)
+        from uploads import (
+            live,  # noqa: F401 (registers the bulk_upload_* live messages)
+            pipeline,  # noqa: F401 (registers the uploads.import job type)
+        )
         from uploads.retention import uploads_purge_files
 
         purge_hooks.append(uploads_purge_files)
