@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -87,8 +88,9 @@ def _drf_error(exc: exceptions.APIException) -> Response:
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = str(exc.auth_header)  # type: ignore[attr-defined]
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+    if isinstance(exc, exceptions.Throttled):
+        # Rounded up: a client told "0" would retry at once and be refused again.
+        headers["Retry-After"] = str(math.ceil(getattr(exc, "wait", None) or 1))
     code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "error")
     status_code = exc.status_code
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from jobs.models import JobStatus, QueueJob, QueueMetric, QueueWorker
@@ -32,9 +33,9 @@ class JobSerializer(serializers.ModelSerializer):
     progress = ProgressSerializer(source="*")
     created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
     created_at = TimeField()
-    scheduled_at = TimeField()
-    started_at = TimeField()
-    completed_at = TimeField()
+    scheduled_at = TimeField(allow_null=True)
+    started_at = TimeField(allow_null=True)
+    completed_at = TimeField(allow_null=True)
 
     class Meta:
         model = QueueJob
@@ -90,6 +91,7 @@ class BulkFilterSerializer(serializers.Serializer):
 class WorkerSerializer(serializers.ModelSerializer):
     last_heartbeat = TimeField()
     started_at = TimeField()
+    current_job = serializers.UUIDField(source="current_job_id", allow_null=True)
 
     class Meta:
         model = QueueWorker
@@ -114,3 +116,63 @@ class MetricSerializer(serializers.ModelSerializer):
     class Meta:
         model = QueueMetric
         exclude = ["id"]
+
+
+# -- shapes of the answers' `data`, for the schema (views build these dicts) ---------------------
+
+
+class JobPageSerializer(serializers.Serializer):
+    results = JobSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="the next page, or null")
+    previous = serializers.URLField(allow_null=True, help_text="the previous page, or null")
+
+
+class QueueCountsSerializer(serializers.Serializer):
+    waiting = serializers.IntegerField(help_text="pending or in Redis, in a running queue")
+    active = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    delayed = serializers.IntegerField(help_text="scheduled, including retry backoff")
+    paused = serializers.IntegerField(help_text="waiting in a paused queue")
+    cancelled = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class QueueStateCountsSerializer(QueueCountsSerializer):
+    is_paused = serializers.BooleanField()
+
+
+class QueueStatsSerializer(QueueCountsSerializer):
+    queues = serializers.DictField(child=QueueStateCountsSerializer(), help_text="per queue")
+
+
+class QueueSwitchSerializer(serializers.Serializer):
+    queue = serializers.CharField()
+    paused = serializers.BooleanField()
+
+
+class SuspendedSerializer(serializers.Serializer):
+    suspended = serializers.BooleanField(help_text="whether every queue is paused")
+
+
+class WorkerStatusSerializer(SuspendedSerializer):
+    workers = WorkerSerializer(many=True)
+
+
+def count_serializer(name: str, key: str, help_text: str) -> type[serializers.Serializer]:
+    """`{key: int}`, the answer of a bulk action."""
+    field = serializers.IntegerField(min_value=0, help_text=help_text)
+    return type(name, (serializers.Serializer,), {key: field})
+
+
+RetriedSerializer = count_serializer("RetriedSerializer", "retried", "jobs queued again")
+CancelledSerializer = count_serializer("CancelledSerializer", "cancelled", "jobs cancelled")
+DeletedSerializer = count_serializer("DeletedSerializer", "deleted", "jobs deleted")
+
+
+JOB_REF = {"$ref": "#/components/schemas/Job"}
+
+
+@extend_schema_field({"oneOf": [JOB_REF, {"type": "array", "items": JOB_REF}]})
+class OneOrManyJobsField(serializers.Field):
+    """The answer to a submission: the job, or the list of jobs of a batch submission."""

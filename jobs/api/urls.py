@@ -15,7 +15,7 @@ urlpatterns = [
     path("metrics", views.MetricsView.as_view(), name="queue-metrics"),
     path("process-next", views.ProcessNextView.as_view(), name="queue-process-next"),
     path("process-batch", views.ProcessBatchView.as_view(), name="queue-process-batch"),
-    path("items", views.JobListView.as_view(), name="queue-items"),
+    path("items", views.ItemsView.as_view(), name="queue-items"),
     path("worker/start", views.WorkerSwitchView.as_view(suspend=False), name="queue-worker-start"),
     path("worker/stop", views.WorkerSwitchView.as_view(suspend=True), name="queue-worker-stop"),
     path("worker/status", views.WorkerStatusView.as_view(), name="queue-worker-status"),

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -17,17 +18,53 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jobs import selectors, services
+from jobs.api import examples
 from jobs.api.envelope import ok
 from jobs.api.filters import JobFilter
 from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
+from jobs.api.schema import envelope_schema
 from jobs.api.serializers import (
     BulkFilterSerializer,
+    CancelledSerializer,
+    DeletedSerializer,
+    JobPageSerializer,
     JobSerializer,
     JobSubmitSerializer,
     MetricSerializer,
+    OneOrManyJobsField,
+    QueueStatsSerializer,
+    QueueSwitchSerializer,
+    RetriedSerializer,
+    SuspendedSerializer,
     WorkerSerializer,
+    WorkerStatusSerializer,
 )
 from jobs.models import JobSource, JobStatus, QueueJob
+
+JOBS = JobSerializer(many=True)
+WORKERS = WorkerSerializer(many=True)
+METRICS = MetricSerializer(many=True)
+SUBMISSIONS = PolymorphicProxySerializer(
+    component_name="JobSubmission",
+    serializers=[JobSubmitSerializer, JobSubmitSerializer(many=True)],
+    resource_type_field_name=None,
+    many=False,
+)
+SUBMITTED = OneOrManyJobsField()
+PROMOTED = JobSerializer(allow_null=True)
+LIST_PARAMETERS = [
+    OpenApiParameter("status", str, description="comma-separated statuses: failed,cancelled"),
+    OpenApiParameter("type", str),
+    OpenApiParameter("queue", str),
+    OpenApiParameter("priority", int),
+    OpenApiParameter("batch_id", str),
+    OpenApiParameter("created_by", str, description="a user name"),
+    OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+    OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+    OpenApiParameter("search", str, description="in the id, type, batch id and error message"),
+    OpenApiParameter("cursor", str, description="from `next` or `previous`"),
+    OpenApiParameter("limit", int, description="jobs per page (50 by default, at most 500)"),
+]
 
 
 class JobCursor(CursorPagination):
@@ -61,7 +98,20 @@ class OneJobView(APIView):
 
 
 class JobListView(APIView):
-    @extend_schema(responses=JobSerializer(many=True))
+    throttle_scope = "submissions"
+
+    def get_throttles(self) -> list[Any]:
+        # Submissions are rationed (THROTTLE_SUBMISSIONS); reading the list is not.
+        return super().get_throttles() if self.request.method == "POST" else []
+
+    @envelope_schema(
+        JobPageSerializer,
+        name="JobPage",
+        errors=[400],
+        operation_id="queue_jobs_list",
+        parameters=LIST_PARAMETERS,
+        example={"results": [examples.JOB], "next": None, "previous": None},
+    )
     def get(self, request: Request) -> Response:
         jobs = JobFilter(request.query_params, queryset=selectors.job_list(visible_to=request.user))
         if not jobs.is_valid():
@@ -76,7 +126,17 @@ class JobListView(APIView):
             }
         )
 
-    @extend_schema(request=JobSubmitSerializer, responses={202: JobSerializer})
+    @envelope_schema(
+        SUBMITTED,
+        name="SubmittedJobs",
+        status=202,
+        errors=[400, 403, 429],
+        request=SUBMISSIONS,
+        request_example=examples.SUBMISSION,
+        example=examples.JOB,
+        message="1 job(s) queued",
+        summary="Submit one job, or a list of jobs (all or none)",
+    )
     def post(self, request: Request) -> Response:
         many = isinstance(request.data, list)
         payload = JobSubmitSerializer(data=request.data, many=many)
@@ -88,26 +148,55 @@ class JobListView(APIView):
         return ok(data, message=f"{len(jobs)} job(s) queued", status_code=202)
 
 
+class ItemsView(JobListView):
+    """The job list under its seed-000 name; it lists only (submissions go to /jobs)."""
+
+    http_method_names = ["get", "head", "options"]
+
+    @envelope_schema(
+        JobPageSerializer,
+        name="JobPage",
+        errors=[400],
+        parameters=LIST_PARAMETERS,
+        operation_id="queue_items_list",
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+
 class JobDetailView(OneJobView):
-    @extend_schema(responses=JobSerializer)
+    @envelope_schema(JobSerializer, name="Job", errors=[404], example=examples.JOB)
     def get(self, request: Request, job_id: str) -> Response:
         return ok(JobSerializer(self.get_job(job_id)).data)
 
-    @extend_schema(responses=dict)
+    @envelope_schema(None, name="Deleted", errors=[403, 404, 409], message="job deleted")
     def delete(self, request: Request, job_id: str) -> Response:
         services.job_delete(job=self.get_job(job_id), actor=request.user)
         return ok(None, message="job deleted")
 
 
 class JobCancelView(OneJobView):
-    @extend_schema(request=None, responses=JobSerializer)
+    @envelope_schema(
+        JobSerializer,
+        name="Job",
+        errors=[403, 404, 409],
+        example=examples.CANCELLED_JOB,
+        message="job cancelled",
+    )
     def post(self, request: Request, job_id: str) -> Response:
         job = services.job_cancel(job=self.get_job(job_id), actor=request.user)
         return ok(JobSerializer(job).data, message="job cancelled")
 
 
 class JobRetryView(OneJobView):
-    @extend_schema(request=None, responses={202: JobSerializer})
+    @envelope_schema(
+        JobSerializer,
+        name="Job",
+        status=202,
+        errors=[403, 404, 409, 429],
+        example=examples.JOB,
+        message="job queued again",
+    )
     def post(self, request: Request, job_id: str) -> Response:
         job = services.job_retry(job=self.get_job(job_id), actor=request.user)
         return ok(JobSerializer(job).data, message="job queued again", status_code=202)
@@ -124,7 +213,16 @@ def _bulk_jobs(request: Request, statuses: Sequence[str]) -> Any:
 class RetryFailedView(APIView):
     permission_classes = [QueueOperator]
 
-    @extend_schema(request=BulkFilterSerializer, responses={202: dict})
+    @envelope_schema(
+        RetriedSerializer,
+        name="Retried",
+        status=202,
+        errors=[400, 403, 429],
+        request=BulkFilterSerializer,
+        request_example={"queue": "default", "type": "system.fail"},
+        example={"retried": 3},
+        message="3 job(s) queued again",
+    )
     def post(self, request: Request) -> Response:
         done = services.jobs_retry(jobs=_bulk_jobs(request, [JobStatus.FAILED]), actor=request.user)
         return ok({"retried": done}, message=f"{done} job(s) queued again", status_code=202)
@@ -133,7 +231,15 @@ class RetryFailedView(APIView):
 class BulkCancelView(APIView):
     permission_classes = [QueueOperator]
 
-    @extend_schema(request=BulkFilterSerializer, responses=dict)
+    @envelope_schema(
+        CancelledSerializer,
+        name="Cancelled",
+        errors=[400, 403],
+        request=BulkFilterSerializer,
+        request_example={"batch_id": "import-2025-05-01"},
+        example={"cancelled": 12},
+        message="12 job(s) cancelled",
+    )
     def post(self, request: Request) -> Response:
         unfinished = [JobStatus.PENDING, JobStatus.SCHEDULED, JobStatus.WAITING, JobStatus.ACTIVE]
         done = services.jobs_cancel(jobs=_bulk_jobs(request, unfinished), actor=request.user)
@@ -143,7 +249,18 @@ class BulkCancelView(APIView):
 class ClearCompletedView(APIView):
     permission_classes = [QueueOperator]
 
-    @extend_schema(responses=dict)
+    @envelope_schema(
+        DeletedSerializer,
+        name="DeletedCount",
+        errors=[400, 403],
+        parameters=[
+            OpenApiParameter(
+                "older_than_hours", float, description="only jobs finished this long ago (0)"
+            )
+        ],
+        example={"deleted": 340},
+        message="340 completed job(s) deleted",
+    )
     def delete(self, request: Request) -> Response:
         hours = _number(request.query_params.get("older_than_hours", "0"), "older_than_hours")
         done = services.jobs_clean(
@@ -153,19 +270,28 @@ class ClearCompletedView(APIView):
 
 
 class StatsView(APIView):
-    @extend_schema(responses=dict)
+    @envelope_schema(QueueStatsSerializer, name="QueueStats", example=examples.STATS)
     def get(self, request: Request) -> Response:
         return ok(selectors.queue_stats())
 
 
 class WorkersView(APIView):
-    @extend_schema(responses=WorkerSerializer(many=True))
+    @envelope_schema(WORKERS, name="Workers", example=[examples.WORKER])
     def get(self, request: Request) -> Response:
         return ok(WorkerSerializer(selectors.worker_list(), many=True).data)
 
 
 class MetricsView(APIView):
-    @extend_schema(responses=MetricSerializer(many=True))
+    @envelope_schema(
+        METRICS,
+        name="Metrics",
+        errors=[400],
+        parameters=[
+            OpenApiParameter("queue", str),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="ISO 8601"),
+        ],
+        example=[examples.METRIC],
+    )
     def get(self, request: Request) -> Response:
         since = request.query_params.get("since")
         moment = parse_datetime(since) if since else None
@@ -179,7 +305,13 @@ class QueueSwitchView(APIView):
     permission_classes = [QueueOperator]
     paused = False
 
-    @extend_schema(request=None, responses=dict)
+    @envelope_schema(
+        QueueSwitchSerializer,
+        name="QueueSwitch",
+        errors=[400, 403],
+        example={"queue": "uploads", "paused": True},
+        message="queue uploads paused",
+    )
     def post(self, request: Request, queue: str) -> Response:
         action = services.queue_pause if self.paused else services.queue_resume
         action(queue=queue, actor=request.user)
@@ -207,7 +339,13 @@ class BatchSizeSerializer(serializers.Serializer):
 class ProcessNextView(APIView):
     permission_classes = [QueueOperator]
 
-    @extend_schema(request=None, responses=JobSerializer)
+    @envelope_schema(
+        PROMOTED,
+        name="PromotedJob",
+        errors=[403],
+        example=examples.JOB,
+        message="job moved to the front",
+    )
     def post(self, request: Request) -> Response:
         promoted = services.jobs_promote_next(count=1, actor=request.user)
         if not promoted:
@@ -218,7 +356,15 @@ class ProcessNextView(APIView):
 class ProcessBatchView(APIView):
     permission_classes = [QueueOperator]
 
-    @extend_schema(request=BatchSizeSerializer, responses=JobSerializer(many=True))
+    @envelope_schema(
+        JOBS,
+        name="Jobs",
+        errors=[400, 403],
+        request=BatchSizeSerializer,
+        request_example={"size": 5},
+        example=[examples.JOB],
+        message="1 job(s) moved to the front",
+    )
     def post(self, request: Request) -> Response:
         form = BatchSizeSerializer(data=request.data or {})
         form.is_valid(raise_exception=True)
@@ -233,7 +379,13 @@ class WorkerSwitchView(APIView):
     permission_classes = [QueueOperator]
     suspend = False
 
-    @extend_schema(request=None, responses=dict)
+    @envelope_schema(
+        SuspendedSerializer,
+        name="Suspended",
+        errors=[403],
+        example={"suspended": True},
+        message="processing stopped",
+    )
     def post(self, request: Request) -> Response:
         action = services.processing_suspend if self.suspend else services.processing_resume
         action(actor=request.user)
@@ -242,7 +394,11 @@ class WorkerSwitchView(APIView):
 
 
 class WorkerStatusView(APIView):
-    @extend_schema(responses=dict)
+    @envelope_schema(
+        WorkerStatusSerializer,
+        name="WorkerStatus",
+        example={"suspended": False, "workers": [examples.WORKER]},
+    )
     def get(self, request: Request) -> Response:
         workers = WorkerSerializer(selectors.worker_list(), many=True).data
         return ok({"suspended": selectors.processing_suspended(), "workers": workers})

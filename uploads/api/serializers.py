@@ -10,18 +10,35 @@ from uploads.importers import IMPORT_TYPES
 from uploads.models import ErrorPolicy, ImportMode, Upload
 
 
-class UploadRequestSerializer(serializers.Serializer):
+class UploadOptionsSerializer(serializers.Serializer):
+    import_type = serializers.ChoiceField(sorted(IMPORT_TYPES), default="members")
+    mode = serializers.ChoiceField(ImportMode.choices, default=ImportMode.UPSERT)
+    policy = serializers.ChoiceField(ErrorPolicy.choices, default=ErrorPolicy.SKIP_INVALID)
+    dry_run = serializers.BooleanField(default=False)
+    priority = serializers.IntegerField(min_value=1, max_value=10, required=False)
+    scheduled_at = serializers.DateTimeField(required=False)
+
+
+class UploadFileRequestSerializer(UploadOptionsSerializer):
+    """The multipart form of a request."""
+
+    file = serializers.FileField(help_text="an xlsx or CSV file")
+
+
+class UploadRecordsRequestSerializer(UploadOptionsSerializer):
+    """The JSON form of a request: the records themselves, one object per row."""
+
+    records = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+
+
+class UploadRequestSerializer(UploadOptionsSerializer):
+    """Either form, as the view validates it."""
+
     # Empty files reach the upload service, which refuses them with its own clear message.
     file = serializers.FileField(required=False, allow_empty_file=True)
     records = serializers.ListField(
         child=serializers.DictField(), required=False, allow_empty=False
     )
-    import_type = serializers.ChoiceField(sorted(IMPORT_TYPES), default="members")
-    mode = serializers.ChoiceField(ImportMode.values, default=ImportMode.UPSERT)
-    policy = serializers.ChoiceField(ErrorPolicy.values, default=ErrorPolicy.SKIP_INVALID)
-    dry_run = serializers.BooleanField(default=False)
-    priority = serializers.IntegerField(min_value=1, max_value=10, required=False)
-    scheduled_at = serializers.DateTimeField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if bool(attrs.get("file")) == bool(attrs.get("records")):
@@ -29,6 +46,40 @@ class UploadRequestSerializer(serializers.Serializer):
                 {"file": "send a file (multipart) or records (JSON), exactly one of them"}
             )
         return attrs
+
+
+class ValidationStatsSerializer(serializers.Serializer):
+    total_rows = serializers.IntegerField(required=False)
+    valid_rows = serializers.IntegerField(required=False)
+    invalid_rows = serializers.IntegerField(required=False)
+    duplicate_rows = serializers.IntegerField(required=False)
+
+
+class DatabaseStatsSerializer(serializers.Serializer):
+    created = serializers.IntegerField(required=False)
+    updated = serializers.IntegerField(required=False)
+    unchanged = serializers.IntegerField(required=False)
+    failed = serializers.IntegerField(required=False)
+
+
+class UploadQueuedSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    status = serializers.CharField()
+    file_name = serializers.CharField()
+    message = serializers.CharField()
+
+
+class UploadStatisticsSerializer(serializers.Serializer):
+    total_uploads = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_import_type = serializers.DictField(child=serializers.IntegerField())
+    rows_processed = serializers.IntegerField()
+    rows_created = serializers.IntegerField()
+    bytes_uploaded = serializers.IntegerField()
+
+
+class CleanedSerializer(serializers.Serializer):
+    cleaned = serializers.IntegerField(min_value=0, help_text="finished upload jobs removed")
 
 
 class UploadStatusSerializer(serializers.ModelSerializer):
@@ -39,6 +90,8 @@ class UploadStatusSerializer(serializers.ModelSerializer):
     priority = serializers.IntegerField(source="job.priority")
     attempts = serializers.IntegerField(source="job.attempts")
     progress = ProgressSerializer(source="job")
+    validation_stats = ValidationStatsSerializer()
+    database_stats = DatabaseStatsSerializer()
     error_report_url = serializers.SerializerMethodField()
     error_message = serializers.CharField(source="job.error_message")
     created_at = serializers.SerializerMethodField()

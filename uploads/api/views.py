@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import FileResponse, HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -15,18 +15,75 @@ from rest_framework.views import APIView
 
 from jobs import selectors as job_selectors
 from jobs import services as job_services
+from jobs.api import examples
 from jobs.api.envelope import ok
 from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
-from jobs.api.serializers import JobSerializer
+from jobs.api.schema import envelope_schema, error_response
+from jobs.api.serializers import JobSerializer, QueueCountsSerializer, QueueSwitchSerializer
 from jobs.models import JobStatus
 from uploads import selectors, services
-from uploads.api.serializers import UploadRequestSerializer, UploadStatusSerializer
+from uploads.api.serializers import (
+    CleanedSerializer,
+    UploadFileRequestSerializer,
+    UploadQueuedSerializer,
+    UploadRecordsRequestSerializer,
+    UploadRequestSerializer,
+    UploadStatisticsSerializer,
+    UploadStatusSerializer,
+)
 from uploads.importers import UnknownImportType, get_import_type
 from uploads.models import Upload
 from uploads.reports import template_build
 
 QUEUE = "uploads"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOADS = UploadStatusSerializer(many=True)
+JOBS = JobSerializer(many=True)
+LIMIT = OpenApiParameter("limit", int, description="how many (1 to 500)")
+STATUS_EXAMPLE = {
+    "job_id": examples.JOB_ID,
+    "status": "completed",
+    "file_name": "members.xlsx",
+    "import_type": "members",
+    "mode": "upsert",
+    "policy": "skip_invalid",
+    "dry_run": True,
+    "uploaded_by": "admin",
+    "priority": 1,
+    "attempts": 1,
+    "progress": {
+        "percent": 100.0,
+        "stage": "done",
+        "message": "2 valid, 1 invalid",
+        "processed": 3,
+        "total": 3,
+    },
+    "validation_stats": {"total_rows": 3, "valid_rows": 2, "invalid_rows": 1, "duplicate_rows": 0},
+    "database_stats": {"created": 0, "updated": 0, "unchanged": 0, "failed": 0},
+    "processing_duration_ms": 84,
+    "error_report_url": f"http://127.0.0.1:8000/api/v1/bulk-upload/errors/{examples.JOB_ID}",
+    "error_message": "",
+    "created_at": "2025-05-01T08:30:00.123Z",
+    "started_at": "2025-05-01T08:30:00.200Z",
+    "completed_at": "2025-05-01T08:30:00.284Z",
+}
+QUEUED_EXAMPLE = {
+    "job_id": examples.JOB_ID,
+    "status": "waiting",
+    "file_name": "members.xlsx",
+    "message": "dry run queued",
+}
+RECORDS_EXAMPLE = {
+    "import_type": "devices",
+    "records": [{"imei": "490154203237518", "brand": "Nokia", "model": "3310", "status": "active"}],
+}
+
+
+def file_schema(errors: list[int]):  # type: ignore[no-untyped-def]
+    """A download: the xlsx itself, or the error envelope."""
+    responses: dict[Any, Any] = {(200, XLSX): OpenApiResponse(bytes, description="an xlsx file")}
+    responses.update({code: error_response(code) for code in sorted({401, *errors})})
+    return extend_schema(responses=responses)
 
 
 class UploadView(APIView):
@@ -53,7 +110,20 @@ class ProcessView(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     throttle_scope = "uploads"
 
-    @extend_schema(request=UploadRequestSerializer, responses={202: dict})
+    @envelope_schema(
+        UploadQueuedSerializer,
+        name="UploadQueued",
+        status=202,
+        errors=[400, 403, 413, 415, 429],
+        request={
+            "multipart/form-data": UploadFileRequestSerializer,
+            "application/json": UploadRecordsRequestSerializer,
+        },
+        request_example=RECORDS_EXAMPLE,
+        example=QUEUED_EXAMPLE,
+        message="dry run queued",
+        summary="Upload a file (multipart) or JSON records for import",
+    )
     def post(self, request: Request) -> Response:
         form = UploadRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -84,27 +154,42 @@ class ProcessView(APIView):
 
 
 class StatusView(UploadView):
-    @extend_schema(responses=UploadStatusSerializer)
+    @envelope_schema(
+        UploadStatusSerializer, name="UploadStatus", errors=[404], example=STATUS_EXAMPLE
+    )
     def get(self, request: Request, job_id: str) -> Response:
         return self.status(self.get_upload(job_id))
 
 
 class ConfirmView(UploadView):
-    @extend_schema(request=None, responses={202: UploadStatusSerializer})
+    @envelope_schema(
+        UploadStatusSerializer,
+        name="UploadStatus",
+        status=202,
+        errors=[403, 404, 409, 429],
+        example={**STATUS_EXAMPLE, "status": "waiting", "dry_run": False},
+        message="import of the dry run queued",
+    )
     def post(self, request: Request, job_id: str) -> Response:
         upload = services.upload_confirm(upload=self.get_upload(job_id), actor=request.user)
         return self.status(upload, message="import of the dry run queued", code=202)
 
 
 class CancelView(UploadView):
-    @extend_schema(request=None, responses=UploadStatusSerializer)
+    @envelope_schema(
+        UploadStatusSerializer,
+        name="UploadStatus",
+        errors=[403, 404, 409],
+        example={**STATUS_EXAMPLE, "status": "cancelled"},
+        message="upload cancelled",
+    )
     def post(self, request: Request, job_id: str) -> Response:
         upload = services.upload_cancel(upload=self.get_upload(job_id), actor=request.user)
         return self.status(upload, message="upload cancelled")
 
 
 class ErrorsView(UploadView):
-    @extend_schema(responses={(200, XLSX): bytes})
+    @file_schema(errors=[404])
     def get(self, request: Request, job_id: str) -> FileResponse:
         upload = self.get_upload(job_id)
         if not upload.error_report:
@@ -118,7 +203,7 @@ class ErrorsView(UploadView):
 
 
 class TemplateView(APIView):
-    @extend_schema(responses={(200, XLSX): bytes})
+    @file_schema(errors=[404])
     def get(self, request: Request, import_type: str) -> HttpResponse:
         try:
             importer = get_import_type(import_type)
@@ -130,7 +215,9 @@ class TemplateView(APIView):
 
 
 class HistoryView(APIView):
-    @extend_schema(responses=UploadStatusSerializer(many=True))
+    @envelope_schema(
+        UPLOADS, name="Uploads", errors=[400], parameters=[LIMIT], example=[STATUS_EXAMPLE]
+    )
     def get(self, request: Request) -> Response:
         limit = _limit(request, default=50)
         uploads = selectors.upload_list(visible_to=request.user).filter(job__isnull=False)
@@ -139,27 +226,45 @@ class HistoryView(APIView):
 
 
 class StatisticsView(APIView):
-    @extend_schema(responses=dict)
+    @envelope_schema(
+        UploadStatisticsSerializer,
+        name="UploadStatistics",
+        example={
+            "total_uploads": 3,
+            "by_status": {"completed": 2, "failed": 1},
+            "by_import_type": {"members": 2, "devices": 1},
+            "rows_processed": 1500,
+            "rows_created": 1480,
+            "bytes_uploaded": 120400,
+        },
+    )
     def get(self, request: Request) -> Response:
         return ok(selectors.upload_statistics(visible_to=request.user))
 
 
 class QueueStatsView(APIView):
-    @extend_schema(responses=dict)
+    @envelope_schema(QueueCountsSerializer, name="QueueCounts", example=examples.COUNTS)
     def get(self, request: Request) -> Response:
         stats = job_selectors.queue_stats()["queues"][QUEUE]
         return ok({k: v for k, v in stats.items() if k != "is_paused"})
 
 
 class QueueJobsView(APIView):
-    @extend_schema(responses=JobSerializer(many=True))
+    @envelope_schema(JOBS, name="Jobs", errors=[400], parameters=[LIMIT], example=[examples.JOB])
     def get(self, request: Request) -> Response:
         jobs = job_selectors.job_list(queue=QUEUE, visible_to=request.user)
         return ok(JobSerializer(jobs[: _limit(request, default=20)], many=True).data)
 
 
 class QueueRetryView(UploadView):
-    @extend_schema(request=None, responses={202: UploadStatusSerializer})
+    @envelope_schema(
+        UploadStatusSerializer,
+        name="UploadStatus",
+        status=202,
+        errors=[403, 404, 409, 429],
+        example={**STATUS_EXAMPLE, "status": "waiting"},
+        message="upload queued again",
+    )
     def post(self, request: Request, job_id: str) -> Response:
         upload = self.get_upload(job_id)
         assert upload.job is not None
@@ -174,7 +279,15 @@ class CleanSerializer(serializers.Serializer):
 class QueueCleanView(APIView):
     permission_classes = [QueueOperator]
 
-    @extend_schema(request=CleanSerializer, responses=dict)
+    @envelope_schema(
+        CleanedSerializer,
+        name="Cleaned",
+        errors=[400, 403],
+        request=CleanSerializer,
+        request_example={"gracePeriodHours": 24},
+        example={"cleaned": 12},
+        message="12 finished upload job(s) removed",
+    )
     def post(self, request: Request) -> Response:
         form = CleanSerializer(data=request.data or {})
         form.is_valid(raise_exception=True)
@@ -191,7 +304,13 @@ class QueueSwitchView(APIView):
     permission_classes = [QueueOperator]
     paused = False
 
-    @extend_schema(request=None, responses=dict)
+    @envelope_schema(
+        QueueSwitchSerializer,
+        name="QueueSwitch",
+        errors=[403],
+        example={"queue": "uploads", "paused": True},
+        message="upload queue paused",
+    )
     def post(self, request: Request) -> Response:
         action = job_services.queue_pause if self.paused else job_services.queue_resume
         action(queue=QUEUE, actor=request.user)
