@@ -8,10 +8,12 @@ own in a temporary directory and stops it at the end.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,7 +129,7 @@ class Processes:
         environment.update(DATABASE_URL=database_url(), REDIS_URL=self.redis_url)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen(
-            [sys.executable, "manage.py", *argv],
+            [sys.executable, *argv],
             cwd=ROOT,
             env=environment,
             stdout=log,
@@ -139,10 +141,29 @@ class Processes:
     def worker(
         self, name: str = "w1", env: dict[str, str] | None = None
     ) -> subprocess.Popen[bytes]:
-        return self._spawn(name, ["rqworker", "--name", f"test-{name}-{os.getpid()}"], env)
+        argv = ["manage.py", "rqworker", "--name", f"test-{name}-{os.getpid()}"]
+        return self._spawn(name, argv, env)
 
     def maintenance(self, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        return self._spawn("maintenance", ["queue_maintenance"], env)
+        return self._spawn("maintenance", ["manage.py", "queue_maintenance"], env)
+
+    def server(self, env: dict[str, str] | None = None, port: int | None = None) -> str:
+        """daphne serving the project (HTTP and WebSocket) as `make run` does; returns its URL."""
+        port = port or free_port()
+        argv = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "queueproject.asgi:application"]
+        process = self._spawn("daphne", argv, env)
+        url = f"http://127.0.0.1:{port}"
+
+        def serving() -> bool:
+            assert process.poll() is None, f"daphne exited: {self.logs()}"
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                    return int(response.status) == 200
+            except OSError:
+                return False
+
+        wait_until(serving, timeout=60, interval=0.2, what="daphne to serve /healthz")
+        return url
 
     def stop_all(self) -> None:
         for process in self.started:
@@ -168,6 +189,12 @@ def processes(redis_url: str, tmp_path: Path) -> Iterator[Processes]:
         yield procs
     finally:
         procs.stop_all()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, what: str = "") -> None:  # type: ignore[no-untyped-def]

@@ -19,15 +19,10 @@ from pathlib import Path
 import pytest
 
 from queueproject.embedded_redis import pid_alive
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def children_of(pid: int) -> dict[int, str]:
