@@ -31,7 +31,9 @@ class ProgressSerializer(serializers.Serializer):
 
 class JobSerializer(serializers.ModelSerializer):
     progress = ProgressSerializer(source="*")
-    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
+    created_by = serializers.CharField(
+        source="created_by.username", default=None, read_only=True, allow_null=True
+    )
     created_at = TimeField()
     scheduled_at = TimeField(allow_null=True)
     started_at = TimeField(allow_null=True)

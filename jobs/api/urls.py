@@ -4,9 +4,9 @@ from jobs.api import views
 
 urlpatterns = [
     path("jobs", views.JobListView.as_view(), name="queue-jobs"),
-    path("jobs/<uuid:job_id>", views.JobDetailView.as_view(), name="queue-job"),
-    path("jobs/<uuid:job_id>/cancel", views.JobCancelView.as_view(), name="queue-job-cancel"),
-    path("jobs/<uuid:job_id>/retry", views.JobRetryView.as_view(), name="queue-job-retry"),
+    path("jobs/<str:job_id>", views.JobDetailView.as_view(), name="queue-job"),
+    path("jobs/<str:job_id>/cancel", views.JobCancelView.as_view(), name="queue-job-cancel"),
+    path("jobs/<str:job_id>/retry", views.JobRetryView.as_view(), name="queue-job-retry"),
     path("retry-failed", views.RetryFailedView.as_view(), name="queue-retry-failed"),
     path("cancel", views.BulkCancelView.as_view(), name="queue-cancel"),
     path("clear-completed", views.ClearCompletedView.as_view(), name="queue-clear-completed"),

@@ -4,9 +4,11 @@ and render through the envelope."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -46,24 +48,32 @@ WORKERS = WorkerSerializer(many=True)
 METRICS = MetricSerializer(many=True)
 SUBMISSIONS = PolymorphicProxySerializer(
     component_name="JobSubmission",
-    serializers=[JobSubmitSerializer, JobSubmitSerializer(many=True)],
+    serializers=[JobSubmitSerializer, JobSubmitSerializer(many=True, allow_empty=False)],
     resource_type_field_name=None,
     many=False,
 )
 SUBMITTED = OneOrManyJobsField()
 PROMOTED = JobSerializer(allow_null=True)
+JOB_ID = OpenApiParameter("job_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+QUEUE = OpenApiParameter(
+    "queue", str, OpenApiParameter.PATH, enum=settings.JOB_QUEUES, description="a configured queue"
+)
 LIST_PARAMETERS = [
     OpenApiParameter("status", str, description="comma-separated statuses: failed,cancelled"),
     OpenApiParameter("type", str),
     OpenApiParameter("queue", str),
-    OpenApiParameter("priority", int),
+    OpenApiParameter("priority", {"type": "integer", "minimum": 1, "maximum": 10}),
     OpenApiParameter("batch_id", str),
     OpenApiParameter("created_by", str, description="a user name"),
     OpenApiParameter("created_after", OpenApiTypes.DATETIME),
     OpenApiParameter("created_before", OpenApiTypes.DATETIME),
     OpenApiParameter("search", str, description="in the id, type, batch id and error message"),
     OpenApiParameter("cursor", str, description="from `next` or `previous`"),
-    OpenApiParameter("limit", int, description="jobs per page (50 by default, at most 500)"),
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": 500},
+        description="jobs per page (50 by default)",
+    ),
 ]
 
 
@@ -72,6 +82,15 @@ class JobCursor(CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 500
+
+    def decode_cursor(self, request: Request) -> Any:
+        # DRF answers a cursor it cannot read with 404; it is bad input, so 400 naming it.
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError(
+                {"cursor": "not a cursor from this list's next or previous link"}
+            ) from None
 
 
 def submit_spec(user: Any, payload: dict[str, Any]) -> services.JobSpec:
@@ -86,13 +105,23 @@ def submit_spec(user: Any, payload: dict[str, Any]) -> services.JobSpec:
     )
 
 
+def job_id_or_404(raw: str) -> uuid.UUID:
+    """The job id from the path; anything that is not a UUID names no job (404 in the envelope,
+    where Django's uuid converter would answer with its HTML page)."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise exceptions.NotFound(f"no job with id {raw!r}") from None
+
+
 class OneJobView(APIView):
     """A view on one job: a job the user may not see is 404 (its existence is not revealed)."""
 
     permission_classes = [JobAccess]
 
-    def get_job(self, job_id: Any) -> QueueJob:
-        job = get_object_or_404(selectors.job_list(visible_to=self.request.user), pk=job_id)
+    def get_job(self, job_id: str) -> QueueJob:
+        visible = selectors.job_list(visible_to=self.request.user)
+        job = get_object_or_404(visible, pk=job_id_or_404(job_id))
         self.check_object_permissions(self.request, job)
         return job
 
@@ -165,11 +194,15 @@ class ItemsView(JobListView):
 
 
 class JobDetailView(OneJobView):
-    @envelope_schema(JobSerializer, name="Job", errors=[404], example=examples.JOB)
+    @envelope_schema(
+        JobSerializer, name="Job", errors=[404], parameters=[JOB_ID], example=examples.JOB
+    )
     def get(self, request: Request, job_id: str) -> Response:
         return ok(JobSerializer(self.get_job(job_id)).data)
 
-    @envelope_schema(None, name="Deleted", errors=[403, 404, 409], message="job deleted")
+    @envelope_schema(
+        None, name="Deleted", errors=[403, 404, 409], parameters=[JOB_ID], message="job deleted"
+    )
     def delete(self, request: Request, job_id: str) -> Response:
         services.job_delete(job=self.get_job(job_id), actor=request.user)
         return ok(None, message="job deleted")
@@ -182,6 +215,7 @@ class JobCancelView(OneJobView):
         errors=[403, 404, 409],
         example=examples.CANCELLED_JOB,
         message="job cancelled",
+        parameters=[JOB_ID],
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = services.job_cancel(job=self.get_job(job_id), actor=request.user)
@@ -196,6 +230,7 @@ class JobRetryView(OneJobView):
         errors=[403, 404, 409, 429],
         example=examples.JOB,
         message="job queued again",
+        parameters=[JOB_ID],
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = services.job_retry(job=self.get_job(job_id), actor=request.user)
@@ -246,6 +281,14 @@ class BulkCancelView(APIView):
         return ok({"cancelled": done}, message=f"{done} job(s) cancelled")
 
 
+# A century: longer ages are pointless and overflow a timedelta.
+MAX_AGE_HOURS = 100 * 366 * 24
+
+
+class AgeSerializer(serializers.Serializer):
+    older_than_hours = serializers.FloatField(min_value=0, max_value=MAX_AGE_HOURS, default=0)
+
+
 class ClearCompletedView(APIView):
     permission_classes = [QueueOperator]
 
@@ -255,14 +298,18 @@ class ClearCompletedView(APIView):
         errors=[400, 403],
         parameters=[
             OpenApiParameter(
-                "older_than_hours", float, description="only jobs finished this long ago (0)"
+                "older_than_hours",
+                {"type": "number", "minimum": 0, "maximum": MAX_AGE_HOURS},
+                description="only jobs finished at least this long ago (default 0)",
             )
         ],
         example={"deleted": 340},
         message="340 completed job(s) deleted",
     )
     def delete(self, request: Request) -> Response:
-        hours = _number(request.query_params.get("older_than_hours", "0"), "older_than_hours")
+        age = AgeSerializer(data=request.query_params)
+        age.is_valid(raise_exception=True)
+        hours = age.validated_data["older_than_hours"]
         done = services.jobs_clean(
             older_than=dt.timedelta(hours=hours), statuses=[JobStatus.COMPLETED]
         )
@@ -311,22 +358,13 @@ class QueueSwitchView(APIView):
         errors=[400, 403],
         example={"queue": "uploads", "paused": True},
         message="queue uploads paused",
+        parameters=[QUEUE],
     )
     def post(self, request: Request, queue: str) -> Response:
         action = services.queue_pause if self.paused else services.queue_resume
         action(queue=queue, actor=request.user)
         word = "paused" if self.paused else "resumed"
         return ok({"queue": queue, "paused": self.paused}, message=f"queue {queue} {word}")
-
-
-def _number(raw: str, name: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise exceptions.ValidationError({name: "must be a number"}) from None
-    if value < 0:
-        raise exceptions.ValidationError({name: "must not be negative"})
-    return value
 
 
 # -- the seed-000 names, onto the same services -------------------------------------------------

@@ -86,7 +86,9 @@ class UploadStatusSerializer(serializers.ModelSerializer):
     job_id = serializers.UUIDField(source="job.id")
     status = serializers.CharField(source="job.status")
     file_name = serializers.CharField(source="original_name")
-    uploaded_by = serializers.CharField(source="uploaded_by.username", default=None)
+    uploaded_by = serializers.CharField(
+        source="uploaded_by.username", default=None, allow_null=True
+    )
     priority = serializers.IntegerField(source="job.priority")
     attempts = serializers.IntegerField(source="job.attempts")
     progress = ProgressSerializer(source="job")

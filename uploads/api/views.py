@@ -20,6 +20,7 @@ from jobs.api.envelope import ok
 from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
 from jobs.api.schema import envelope_schema, error_response
 from jobs.api.serializers import JobSerializer, QueueCountsSerializer, QueueSwitchSerializer
+from jobs.api.views import JOB_ID, MAX_AGE_HOURS, job_id_or_404
 from jobs.models import JobStatus
 from uploads import selectors, services
 from uploads.api.serializers import (
@@ -31,15 +32,16 @@ from uploads.api.serializers import (
     UploadStatisticsSerializer,
     UploadStatusSerializer,
 )
-from uploads.importers import UnknownImportType, get_import_type
+from uploads.importers import IMPORT_TYPES, UnknownImportType, get_import_type
 from uploads.models import Upload
 from uploads.reports import template_build
 
 QUEUE = "uploads"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOADS = UploadStatusSerializer(many=True)
+TYPES = sorted(IMPORT_TYPES)
 JOBS = JobSerializer(many=True)
-LIMIT = OpenApiParameter("limit", int, description="how many (1 to 500)")
+LIMIT = OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 500})
 STATUS_EXAMPLE = {
     "job_id": examples.JOB_ID,
     "status": "completed",
@@ -79,11 +81,11 @@ RECORDS_EXAMPLE = {
 }
 
 
-def file_schema(errors: list[int]):  # type: ignore[no-untyped-def]
+def file_schema(errors: list[int], parameters: list[OpenApiParameter]):  # type: ignore[no-untyped-def]
     """A download: the xlsx itself, or the error envelope."""
     responses: dict[Any, Any] = {(200, XLSX): OpenApiResponse(bytes, description="an xlsx file")}
     responses.update({code: error_response(code) for code in sorted({401, *errors})})
-    return extend_schema(responses=responses)
+    return extend_schema(responses=responses, parameters=parameters)
 
 
 class UploadView(APIView):
@@ -91,9 +93,9 @@ class UploadView(APIView):
 
     permission_classes = [JobAccess]
 
-    def get_upload(self, job_id: Any) -> Upload:
+    def get_upload(self, job_id: str) -> Upload:
         try:
-            upload = selectors.upload_for_job(job_id, visible_to=self.request.user)
+            upload = selectors.upload_for_job(job_id_or_404(job_id), visible_to=self.request.user)
         except Upload.DoesNotExist:
             raise exceptions.NotFound(f"no upload with job id {job_id}") from None
         assert upload.job is not None
@@ -155,7 +157,11 @@ class ProcessView(APIView):
 
 class StatusView(UploadView):
     @envelope_schema(
-        UploadStatusSerializer, name="UploadStatus", errors=[404], example=STATUS_EXAMPLE
+        UploadStatusSerializer,
+        name="UploadStatus",
+        errors=[404],
+        parameters=[JOB_ID],
+        example=STATUS_EXAMPLE,
     )
     def get(self, request: Request, job_id: str) -> Response:
         return self.status(self.get_upload(job_id))
@@ -169,6 +175,7 @@ class ConfirmView(UploadView):
         errors=[403, 404, 409, 429],
         example={**STATUS_EXAMPLE, "status": "waiting", "dry_run": False},
         message="import of the dry run queued",
+        parameters=[JOB_ID],
     )
     def post(self, request: Request, job_id: str) -> Response:
         upload = services.upload_confirm(upload=self.get_upload(job_id), actor=request.user)
@@ -182,6 +189,7 @@ class CancelView(UploadView):
         errors=[403, 404, 409],
         example={**STATUS_EXAMPLE, "status": "cancelled"},
         message="upload cancelled",
+        parameters=[JOB_ID],
     )
     def post(self, request: Request, job_id: str) -> Response:
         upload = services.upload_cancel(upload=self.get_upload(job_id), actor=request.user)
@@ -189,7 +197,7 @@ class CancelView(UploadView):
 
 
 class ErrorsView(UploadView):
-    @file_schema(errors=[404])
+    @file_schema(errors=[404], parameters=[JOB_ID])
     def get(self, request: Request, job_id: str) -> FileResponse:
         upload = self.get_upload(job_id)
         if not upload.error_report:
@@ -203,7 +211,10 @@ class ErrorsView(UploadView):
 
 
 class TemplateView(APIView):
-    @file_schema(errors=[404])
+    @file_schema(
+        errors=[404],
+        parameters=[OpenApiParameter("import_type", str, OpenApiParameter.PATH, enum=TYPES)],
+    )
     def get(self, request: Request, import_type: str) -> HttpResponse:
         try:
             importer = get_import_type(import_type)
@@ -264,6 +275,7 @@ class QueueRetryView(UploadView):
         errors=[403, 404, 409, 429],
         example={**STATUS_EXAMPLE, "status": "waiting"},
         message="upload queued again",
+        parameters=[JOB_ID],
     )
     def post(self, request: Request, job_id: str) -> Response:
         upload = self.get_upload(job_id)
@@ -273,7 +285,7 @@ class QueueRetryView(UploadView):
 
 
 class CleanSerializer(serializers.Serializer):
-    gracePeriodHours = serializers.FloatField(min_value=0, default=24)
+    gracePeriodHours = serializers.FloatField(min_value=0, max_value=MAX_AGE_HOURS, default=24)
 
 
 class QueueCleanView(APIView):
