@@ -29,7 +29,7 @@ from uploads.importers.base import ImportType, ParsedRow, RowProblem
 from uploads.models import ErrorPolicy, ImportMode, Upload, UploadError
 from uploads.readers import FileRefused, Table, open_table
 from uploads.reports import error_report_build
-from uploads.writers import rows_insert, rows_update
+from uploads.writers import rows_existing, rows_insert, rows_update
 
 logger = logging.getLogger("uploads.pipeline")
 BATCH_SIZE = 2000
@@ -155,31 +155,30 @@ class UploadImport:
         """(valid rows, rows with problems), counting both; duplicates within the file count as
         problems of the later row."""
         mark = time.monotonic()
-        valid, invalid = [], []
+        parse, key, seen = self.importer.parse, self.importer.natural_key, self.seen
+        valid, invalid, duplicates = [], [], 0
         for number, raw in batch:
-            row = self.importer.parse(number, raw)
+            row = parse(number, raw)
             row.values["_raw"] = raw
-            self.stats.total_rows += 1
             if row.problems:
                 invalid.append(row)
-                self.stats.invalid_rows += 1
                 continue
-            key = _compact(row.values[self.importer.natural_key])
-            if key in self.seen:
+            compact = _compact(row.values[key])
+            if compact in seen:
                 row.problems.append(
                     RowProblem(
-                        self.importer.natural_key,
-                        "duplicate",
-                        f"{self.importer.natural_key} {row.values[self.importer.natural_key]} "
-                        "appears earlier in the file",
+                        key, "duplicate", f"{key} {row.values[key]} appears earlier in the file"
                     )
                 )
                 invalid.append(row)
-                self.stats.duplicate_rows += 1
+                duplicates += 1
                 continue
-            self.seen.add(key)
+            seen.add(compact)
             valid.append(row)
-            self.stats.valid_rows += 1
+        self.stats.total_rows += len(batch)
+        self.stats.valid_rows += len(valid)
+        self.stats.invalid_rows += len(invalid) - duplicates
+        self.stats.duplicate_rows += duplicates
         self.timing["validate"] += time.monotonic() - mark
         return valid, invalid
 
@@ -242,16 +241,24 @@ class UploadImport:
             return []
         model, key = self.importer.model, self.importer.natural_key
         names = [column.name for column in self.importer.columns]
-        wanted = [row.values[key] for row in rows]
-        existing = {
-            found[0]: found
-            for found in model._default_manager.filter(**{f"{key}__in": wanted}).values_list(*names)
-        }
+        found = rows_existing(model, key, [row.values[key] for row in rows])
+        existing = (
+            {
+                stored[0]: stored
+                for stored in model._default_manager.filter(**{f"{key}__in": found}).values_list(
+                    *names
+                )
+            }
+            if found
+            else {}
+        )
+        nullable = {f.attname: f.null for f in model._meta.concrete_fields}
+        blank = [None if nullable[n] else "" for n in names]
         create: list[dict[str, Any]] = []
         update: list[dict[str, Any]] = []
         refused: list[ParsedRow] = []
         for row in rows:
-            values = {name: row.values.get(name) for name in names}
+            values = row.values
             current = existing.get(values[key])
             if current is None:
                 if self.upload.mode == ImportMode.UPDATE_ONLY:
@@ -270,12 +277,12 @@ class UploadImport:
                         row, "exists", f"{key} {values[key]} already exists (mode create_only)"
                     )
                 )
-            elif current == tuple(_stored(model, n, values[n]) for n in names):
+            elif current == _stored(values, names, blank):
                 self.stats.unchanged += 1
             else:
                 update.append(values)
         rows_insert(model, create)
-        rows_update(model, key, update)
+        rows_update(model, key, update, columns=names)
         self.stats.created += len(create)
         self.stats.updated += len(update)
         self.stats.failed += len(refused)
@@ -355,9 +362,11 @@ class UploadImport:
         }
 
 
-def _stored(model: type[Any], name: str, value: Any) -> Any:
-    """A parsed value as the database gives it back (a missing text is stored as "")."""
-    return "" if value is None and not model._meta.get_field(name).null else value
+def _stored(values: dict[str, Any], names: list[str], blank: list[Any]) -> tuple[Any, ...]:
+    """Parsed values as the database gives them back (a missing text is stored as "")."""
+    return tuple(
+        b if (v := values.get(n)) is None else v for n, b in zip(names, blank, strict=True)
+    )
 
 
 def _compact(key: Any) -> Any:

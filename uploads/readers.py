@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
+import operator
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -139,19 +141,29 @@ def _no_header(importer: type[ImportType], first: tuple[Any, ...] | None) -> Fil
 
 
 def _is_blank(cells: tuple[Any, ...]) -> bool:
-    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+    for cell in cells:  # a loop that stops at the first filled cell: most rows stop at once
+        if cell is not None and not (isinstance(cell, str) and not cell.strip()):
+            return False
+    return True
 
 
 def _rows(
     numbered: Iterator[tuple[int, tuple[Any, ...]]], columns: dict[int, str]
 ) -> Iterator[tuple[int, dict[str, Any]]]:
+    names = list(columns.values())
+    if not names:  # no header cell matched a column: rows carry nothing
+        yield from ((number, {}) for number, cells in numbered if not _is_blank(cells))
+        return
+    width = max(columns) + 1
+    pick = operator.itemgetter(*columns)
+    padding = (None,) * width
     for number, cells in numbered:
         if _is_blank(cells):
             continue
-        yield (
-            number,
-            {name: cells[pos] if pos < len(cells) else None for pos, name in columns.items()},
-        )
+        if len(cells) < width:
+            cells = (*cells, *padding[len(cells) :])
+        picked = pick(cells)
+        yield number, dict(zip(names, picked if len(names) > 1 else (picked,), strict=True))
 
 
 # -- xlsx --------------------------------------------------------------------------------------
@@ -232,7 +244,7 @@ def _open_csv(path: Path, importer: type[ImportType]) -> Table:
     dialect = _dialect(handle.read(64 * 1024))
     handle.seek(0)
     reader = csv.reader(handle, dialect)
-    numbered = ((n, tuple(cells)) for n, cells in enumerate(reader, start=1))
+    numbered = zip(itertools.count(1), map(tuple, reader))
     first_row = None
     try:
         for number, cells in numbered:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -36,6 +37,9 @@ _PROVINCE_LOOKUP = {
     "natal": "KZN",
     "kzn": "KZN",
 }
+_SPACES_AND_DASHES = re.compile(r"[\s-]")
+_CELL_PUNCTUATION = re.compile(r"[\s()./-]")
+_NOT_LETTERS = re.compile(r"[^a-z]")
 _SCIENTIFIC = re.compile(r"^\s*[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+\s*$")
 _DATE_FORMATS = [
     "%Y-%m-%d",
@@ -53,6 +57,8 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (with Excel's 1900 
 
 def text(value: Any) -> str:
     """A cell as trimmed text: numbers that are whole print without '.0'."""
+    if type(value) is str:  # most cells: checked first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -84,12 +90,15 @@ def digits(value: Any, *, length: int, label: str) -> str:
             raw = raw.zfill(length)
     else:
         raw = text(value)
-        if _SCIENTIFIC.match(raw):
+        if raw.isdigit():  # the usual case: nothing to strip, no exponent possible
+            pass
+        elif _SCIENTIFIC.match(raw):
             raise ValueError(
                 f"{label} {raw} is in scientific notation and lost digits: "
                 "format the column as text and export again"
             )
-        raw = re.sub(r"[\s-]", "", raw)
+        else:
+            raw = _SPACES_AND_DASHES.sub("", raw)
     if not raw.isdigit():
         raise ValueError(f"{label} {text(value)!r} must contain digits only")
     if len(raw) != length:
@@ -101,8 +110,9 @@ _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # a Luhn digit doubled, its digits su
 
 
 def luhn_ok(number: str) -> bool:
-    digits = [int(char) for char in reversed(number)]
-    return (sum(digits[0::2]) + sum(_DOUBLED[d] for d in digits[1::2])) % 10 == 0
+    odd = sum(map(int, number[-1::-2]))
+    even = sum(map(_DOUBLED.__getitem__, map(int, number[-2::-2])))
+    return (odd + even) % 10 == 0
 
 
 def id_number(value: Any) -> str:
@@ -119,9 +129,44 @@ def id_number(value: Any) -> str:
     return number
 
 
+_BIRTHS: dict[str, dt.date] = {}  # YYMMDD -> birth date, for _BIRTHS_DAY
+_BIRTHS_DAY: list[dt.date] = []
+_BIRTHS_MAX = 50_000  # a century of dates fits; the cache never grows past this
+
+
 def id_birth_date(number: str, *, today: dt.date | None = None) -> dt.date | None:
-    """The birth date in an ID number; the century is the one that puts it in the past."""
-    today = today or dt.date.today()  # noqa: DTZ011 (a calendar date, not an instant)
+    """The birth date in an ID number; the century is the one that puts it in the past.
+
+    Every row's ID is checked twice (the ID, then against date_of_birth) and birth dates repeat,
+    so today's answers are kept per YYMMDD; a new day starts afresh."""
+    if today is not None:
+        return _birth_date(number, today)
+    today = _today()
+    if [today] != _BIRTHS_DAY:
+        _BIRTHS.clear()
+        _BIRTHS_DAY[:] = [today]
+    born = _BIRTHS.get(number[:6])
+    if born is None:
+        born = _birth_date(number, today)
+        if born is not None and len(_BIRTHS) < _BIRTHS_MAX:
+            _BIRTHS[number[:6]] = born
+    return born
+
+
+_TODAY: list[tuple[dt.date, float]] = []  # (today, the timestamp of the midnight that ends it)
+
+
+def _today() -> dt.date:
+    """dt.date.today(), asked of the clock only once a day: it costs more than a row's checks."""
+    now = time.time()
+    if not _TODAY or now >= _TODAY[0][1]:
+        today = dt.date.fromtimestamp(now)  # noqa: DTZ012 (a calendar date, not an instant)
+        midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time())
+        _TODAY[:] = [(today, midnight.timestamp())]
+    return _TODAY[0][0]
+
+
+def _birth_date(number: str, today: dt.date) -> dt.date | None:
     yy, mm, dd = int(number[0:2]), int(number[2:4]), int(number[4:6])
     for century in (2000, 1900):
         try:
@@ -145,7 +190,9 @@ def cell_number(value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raw = text(value)  # a numeric cell lost its leading 0
     else:
-        raw = re.sub(r"[\s()./-]", "", text(value))
+        raw = text(value)
+        if not raw.isdigit():
+            raw = _CELL_PUNCTUATION.sub("", raw)
     if raw.startswith("+27"):
         national = raw[3:]
     elif raw.startswith("0027"):
@@ -165,7 +212,7 @@ def cell_number(value: Any) -> str:
 
 
 def province(value: Any) -> str:
-    key = re.sub(r"[^a-z]", "", text(value).lower())
+    key = _NOT_LETTERS.sub("", text(value).lower())
     if key not in _PROVINCE_LOOKUP:
         raise ValueError(
             f"province {text(value)!r} is not one of the nine ({', '.join(PROVINCES.values())})"

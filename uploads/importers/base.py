@@ -69,22 +69,30 @@ class ImportType:
     @classmethod
     def parse(cls, row_number: int, raw: dict[str, Any]) -> ParsedRow:
         """Parse every column, then the checks across columns."""
-        row = ParsedRow(row_number)
-        for column in cls.columns:
-            value = raw.get(column.name)
+        values: dict[str, Any] = {}
+        problems: list[RowProblem] = []
+        for name, parse, required in cls._parsers():
+            value = raw.get(name)
             if value is None or (isinstance(value, str) and not value.strip()):
-                if column.required:
-                    row.problems.append(
-                        RowProblem(column.name, "required", f"{column.name} is required")
-                    )
+                if required:
+                    problems.append(RowProblem(name, "required", f"{name} is required"))
                 continue
             try:
-                row.values[column.name] = column.parse(value)
+                values[name] = parse(value)
             except ValueError as exc:
-                row.problems.append(RowProblem(column.name, "invalid", str(exc)))
-        if not row.problems:
-            row.problems.extend(cls.check_row(row.values))
-        return row
+                problems.append(RowProblem(name, "invalid", str(exc)))
+        if not problems:
+            problems.extend(cls.check_row(values))
+        return ParsedRow(row_number, values, problems)
+
+    @classmethod
+    def _parsers(cls) -> list[tuple[str, Parser, bool]]:
+        """(name, parser, required) per column, built once per class: parse() runs per row."""
+        cached: list[tuple[str, Parser, bool]] | None = cls.__dict__.get("_parser_list")
+        if cached is None:
+            cached = [(c.name, c.parse, c.required) for c in cls.columns]
+            cls._parser_list = cached  # type: ignore[attr-defined]
+        return cached
 
     @classmethod
     def check_row(cls, values: dict[str, Any]) -> list[RowProblem]:
