@@ -188,6 +188,7 @@ class ItemsView(JobListView):
         errors=[400],
         parameters=LIST_PARAMETERS,
         operation_id="queue_items_list",
+        example={"results": [examples.JOB], "next": None, "previous": None},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)

@@ -235,3 +235,43 @@ def test_schema_and_self_hosted_docs(api) -> None:
     docs = api["anonymous"].get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "cdn." not in docs
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/queue/jobs/not-a-uuid", "/api/v1/bulk-upload/status/null,null"]
+)
+def test_an_id_that_is_not_a_uuid_is_404_in_the_envelope(api, path) -> None:
+    response = api["operator"].get(path)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_cursor_that_is_not_ours_is_400_naming_it(api) -> None:
+    response = api["operator"].get(f"{JOBS}?cursor=garbage")
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("cursor: not a cursor")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("delete", "/api/v1/queue/clear-completed?older_than_hours=1e300", None),
+        ("post", "/api/v1/bulk-upload/queue/clean", {"gracePeriodHours": 1e300}),
+    ],
+)
+def test_an_absurd_age_is_400_not_a_crash(api, method, path, payload) -> None:
+    response = getattr(api["operator"], method)(path, payload, format="json")
+    assert response.status_code == 400
+    assert "less than or equal to 878400" in response.json()["error"]["message"]
+
+
+def test_jobs_without_a_creator_list_with_created_by_null(api) -> None:
+    make_job(status=JobStatus.COMPLETED)
+    listed = api["operator"].get(JOBS).json()["data"]["results"]
+    assert [job["created_by"] for job in listed] == [None]
+
+
+def test_items_lists_but_does_not_take_submissions(api) -> None:
+    assert api["operator"].get("/api/v1/queue/items").status_code == 200
+    refused = api["operator"].post("/api/v1/queue/items", {"type": "system.noop"}, format="json")
+    assert refused.status_code == 405
