@@ -50,10 +50,12 @@ def redis_settings(url: str, *, queues: list[str], default_timeout: int) -> dict
                 "KEY_PREFIX": "qp",
             }
         },
+        # Pub/sub: a group message crosses Redis once per web process, which hands it to all
+        # of its subscribed sockets; live messages are snapshots, so none needs keeping.
         "CHANNEL_LAYERS": {
             "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [url], "prefix": "qp:asgi", "capacity": 1000, "expiry": 30},
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [url], "prefix": "qp:asgi:"},
             }
         },
     }
