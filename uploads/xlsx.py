@@ -9,6 +9,7 @@ Values: str, int, float, bool, datetime (for date-formatted cells) or None.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import re
@@ -16,7 +17,7 @@ import zipfile
 from array import array
 from collections.abc import Iterator
 from typing import IO, Any
-from xml.etree.ElementTree import iterparse
+from xml.etree.ElementTree import XML, ParseError, iterparse
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -128,7 +129,28 @@ class Workbook:
         }
 
     def rows(self, sheet_path: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        """(row number as Excel shows it, the row's values with None for empty cells)."""
+        """(row number as Excel shows it, the row's values with None for empty cells).
+
+        The sheet is scanned with regular expressions (see SheetScanner), several times faster
+        than an XML parser; anything the scanner does not know for certain (a comment, a
+        truncated or malformed sheet, an unusual encoding) hands the sheet to the XML parser,
+        which goes on after the rows already given, so values and errors are the parser's."""
+        given = 0
+        try:
+            for row in SheetScanner(self, sheet_path).rows():
+                given += 1
+                yield row
+            return
+        except _NotPlain:
+            pass
+        for row in self.parsed_rows(sheet_path):
+            if given:
+                given -= 1
+                continue
+            yield row
+
+    def parsed_rows(self, sheet_path: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """rows(), by the XML parser alone."""
         with self.archive.open(sheet_path) as source:
             sheet_data = None
             for event, element in iterparse(source, events=("start", "end")):
@@ -162,12 +184,8 @@ class Workbook:
                     return 0
         return 0
 
-    def _value(self, cell: Any) -> Any:
-        kind = cell.get("t", "n")
-        if kind == "inlineStr":
-            inline = cell.find(INLINE)
-            return _string_item(inline) if inline is not None else ""
-        raw = cell.findtext(VALUE)
+    def value_of(self, kind: str, style: str | None, raw: str | None) -> Any:
+        """A cell's value from its type, style and the text of its <v> (not inline strings)."""
         if not raw:  # no value, or a formula never calculated
             return None
         if kind == "s":
@@ -177,6 +195,213 @@ class Workbook:
         if kind == "b":
             return raw == "1"
         number: int | float = int(raw) if raw.lstrip("-").isdigit() else float(raw)
-        if int(cell.get("s", "0")) in self.date_styles:
+        if int("0" if style is None else style) in self.date_styles:
             return self.epoch + dt.timedelta(days=float(number))
         return number
+
+    def _value(self, cell: Any) -> Any:
+        kind = cell.get("t", "n")
+        if kind == "inlineStr":
+            inline = cell.find(INLINE)
+            return _string_item(inline) if inline is not None else ""
+        return self.value_of(kind, cell.get("s"), cell.findtext(VALUE))
+
+
+class _NotPlain(Exception):
+    """The sheet has something the scanner leaves to the XML parser."""
+
+
+_ATTRS = r"""((?:\s+[^\s=<>/]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*"""
+_ATTR = re.compile(r"""([^\s=<>/]+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')""")
+_PLAIN_ATTRS = re.compile(r'(?:\s+r="([A-Z]{1,3}\d+)")?(?:\s+s="(\d+)")?(?:\s+t="(\w+)")?')
+_ROOT = re.compile(r"(<\?xml[^>]*\?>)?\s*<(?:(\w+):)?worksheet" + _ATTRS + ">")
+_ENCODING = re.compile(r"""encoding\s*=\s*["']([^"']*)["']""")
+_CHUNK = 1 << 20
+
+
+_TEXT = r"[^<&\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*"  # as the XML parser gives it back
+
+
+def _plain_cells(prefix: str) -> re.Pattern[str]:
+    """One findall of this over a row gives, per cell, (column letters, style, type, <v> text,
+    inline text, something else): plain cells as spreadsheet programs write them are taken
+    apart by the pattern itself; anything else in the row fills the last group."""
+    c = re.escape(f"{prefix}c")
+    v, i, t = (re.escape(f"{prefix}{tag}") for tag in ("v", "is", "t"))
+    return re.compile(
+        rf'<{c}(?: r="([A-Z]{{1,3}})[0-9]+")?(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'
+        rf"(?:/>|>(?:<{v}>({_TEXT})</{v}>|<{i}><{t}>({_TEXT})</{t}></{i}>)?</{c}>)"
+        r"|(<[^>]*>?|[^\s<]+)"
+    )
+
+
+def _attributes(text: str) -> dict[str, str]:
+    return {name: double or single for name, double, single in _ATTR.findall(text)}
+
+
+class SheetScanner:
+    """Rows of a sheet read with regular expressions, for sheets written as spreadsheet programs
+    write them: <row> elements holding <c> elements, values in <v> or inline <is><t>. A cell of
+    any other shape (rich text, a formula, entities, carriage returns) is parsed on its own by
+    the XML parser; anything else in the sheet raises _NotPlain."""
+
+    def __init__(self, book: Workbook, sheet_path: str) -> None:
+        self.book, self.sheet_path = book, sheet_path
+
+    def rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        with self.book.archive.open(self.sheet_path) as source:
+            self.source, self.decoder = source, codecs.getincrementaldecoder("utf-8")()
+            head = source.read(_CHUNK)
+            if not head.startswith((b"<", codecs.BOM_UTF8)):
+                raise _NotPlain  # UTF-16, or not XML at all: the parser says what it is
+            self.text, self.ended = self._decode(head.removeprefix(codecs.BOM_UTF8)), False
+            root = self._match_growing(_ROOT, 0)
+            encoding = _ENCODING.search(root.group(1) or "")
+            if encoding and encoding.group(1).lower() not in ("utf-8", "utf8"):
+                raise _NotPlain  # another encoding declared
+            prefix, declared = root.group(2), _attributes(root.group(3))
+            self.prefix = f"{prefix}:" if prefix else ""
+            if declared.get(f"xmlns:{prefix}" if prefix else "xmlns") != NS[1:-1]:
+                raise _NotPlain
+            self.namespaces = " ".join(
+                f'{name}="{uri}"' for name, uri in declared.items() if name.startswith("xmlns")
+            )
+            yield from self._sheet_rows(root.end())
+
+    # -- the text, read as it is needed ----------------------------------------------------------
+    def _decode(self, data: bytes, *, final: bool = False) -> str:
+        try:
+            return str(self.decoder.decode(data, final=final))
+        except UnicodeDecodeError:
+            raise _NotPlain from None
+
+    def _more(self) -> bool:
+        if self.ended:
+            return False
+        data = self.source.read(_CHUNK)
+        self.ended = not data
+        self.text += self._decode(data, final=self.ended)
+        return True
+
+    def _match_growing(self, pattern: re.Pattern[str], position: int) -> re.Match[str]:
+        """`pattern` (which ends with ">") at `position`, reading on while it is not there."""
+        while (found := pattern.match(self.text, position)) is None:
+            if not self._more():
+                raise _NotPlain
+        return found
+
+    def _find_growing(self, needle: str, position: int) -> int:
+        while (at := self.text.find(needle, position)) < 0:
+            if not self._more():
+                raise _NotPlain  # cut off: the parser reports it
+        return at
+
+    # -- the sheet -------------------------------------------------------------------------------
+    def _sheet_rows(self, position: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        p = re.escape(self.prefix)
+        row_start = re.compile(rf'\s*<{p}row(?: r="([0-9]+)")?{_ATTRS}(/?)>')
+        data_end = re.compile(rf"\s*</{p}sheetData\s*>")
+        cell = re.compile(rf"<{p}c{_ATTRS}(?:/>|>(.*?)</{p}c\s*>)", re.DOTALL)
+        plain = _plain_cells(self.prefix)
+        row_end = f"</{self.prefix}row>"
+        sheet_data = self._match_growing(
+            re.compile(rf"<{p}sheetData{_ATTRS}(/?)>"),
+            self._find_growing(f"<{self.prefix}sheetData", position),
+        )
+        position = sheet_data.end()
+        while not sheet_data.group(2):  # <sheetData/> has no rows
+            if end := data_end.match(self.text, position):
+                position = end.end()
+                break
+            row = row_start.match(self.text, position)
+            if row is None:
+                if self._more():  # a row or the end, cut where the text was read up to
+                    continue
+                raise _NotPlain
+            position = row.end()
+            if row.group(3):  # <row/>
+                continue
+            number = int(row.group(1) or _attributes(row.group(2)).get("r", "0"))
+            close = self._find_growing(row_end, position)
+            values = self._plain_cells(plain, position, close)
+            if values is None:
+                values = self._cells(cell, position, close)
+            position = close + len(row_end)
+            if position > _CHUNK:  # let go of what was read
+                self.text, position = self.text[position:], 0
+            if values:
+                width = max(values) + 1
+                yield number, tuple(values.get(i) for i in range(width))
+        self._check_end(position)
+
+    def _plain_cells(self, plain: re.Pattern[str], start: int, end: int) -> dict[int, Any] | None:
+        """The cells of a row whose cells are all plain (see _plain_cells), or None."""
+        values: dict[int, Any] = {}
+        value_of, columns = self.book.value_of, _column_cache
+        cells = plain.findall(self.text, start, end)
+        for index, (letters, style, kind, number, inline, other) in enumerate(cells):
+            if other:
+                return None
+            column = columns.get(letters) if letters else index
+            if column is None:
+                column = _column_index(letters)
+            if kind == "inlineStr":
+                values[column] = inline
+            elif number:
+                values[column] = value_of(kind or "n", style or None, number)
+            else:
+                values[column] = None
+        return values
+
+    def _cells(self, cell: re.Pattern[str], start: int, end: int) -> dict[int, Any]:
+        text, values, value = self.text, {}, self._value
+        position = start
+        for index, found in enumerate(cell.finditer(text, start, end)):
+            if found.start() != position and text[position : found.start()].strip():
+                raise _NotPlain  # something else in the row
+            position = found.end()
+            attributes, inner = found.group(1), found.group(2)
+            plain = _PLAIN_ATTRS.fullmatch(attributes)
+            if plain:
+                reference, style, kind = plain.groups()
+            else:
+                named = _attributes(attributes)
+                reference, style, kind = named.get("r"), named.get("s"), named.get("t")
+            column = _column_index(reference) if reference else index
+            values[column] = value(kind or "n", style, inner, found)
+        if text[position:end].strip():
+            raise _NotPlain
+        return values
+
+    def _value(self, kind: str, style: str | None, inner: str | None, whole: re.Match[str]) -> Any:
+        if inner is None or inner == "":
+            return "" if kind == "inlineStr" else None
+        if kind == "inlineStr":
+            if inner.startswith("<is><t>") and inner.endswith("</t></is>"):
+                plain = inner[7:-9]
+                if "<" not in plain and "&" not in plain and "\r" not in plain:
+                    return plain
+        elif inner.startswith("<v>") and inner.endswith("</v>"):
+            raw = inner[3:-4]
+            if "<" not in raw and "&" not in raw and "\r" not in raw:
+                return self.book.value_of(kind, style, raw)
+        return self._parsed(whole)
+
+    def _parsed(self, cell: re.Match[str]) -> Any:
+        """A cell of any other shape, through the XML parser (with the sheet's namespaces)."""
+        whole, opening = cell.group(0), cell.end(1) - cell.start(0)
+        try:
+            element = XML(f"{whole[:opening]} {self.namespaces}{whole[opening:]}")
+        except ParseError:
+            raise _NotPlain from None
+        return self.book._value(element)
+
+    def _check_end(self, position: int) -> None:
+        """After </sheetData>, the rest must still close the sheet (a sheet cut off there is
+        damaged, as the parser would say)."""
+        while self._more():
+            if len(self.text) - position > _CHUNK:
+                self.text, position = self.text[position:], 0
+        tail = self.text[position:].rstrip()
+        if not tail.endswith(f"</{self.prefix}worksheet>"):
+            raise _NotPlain

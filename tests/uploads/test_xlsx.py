@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import pytest
 from openpyxl import Workbook
@@ -114,3 +117,49 @@ def test_the_1904_date_system(tmp_path: Path) -> None:
     rows = list(book.rows(book.sheets[0][1]))
     book.close()
     assert rows[1][1][1] == dt.datetime(1984, 1, 2)  # noqa: DTZ001 (serial 29221 from 1904)
+
+
+def sheet_variant(path: Path, change: Callable[[str], str]) -> Path:
+    """The workbook of excel_like() with its sheet XML rewritten by `change`."""
+    source = excel_like(path.with_name(f"source-{path.name}"))
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w") as target:
+        for item in original.infolist():
+            data = original.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = change(data.decode()).encode()
+            target.writestr(item, data)
+    return path
+
+
+def prefixed(xml: str) -> str:
+    """The sheet as some generators write it: every element with a namespace prefix."""
+    return re.sub(r"<(/?)(?=[a-zA-Z])", r"<\1x:", xml).replace("xmlns=", "xmlns:x=")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda xml: xml, id="as written"),
+        pytest.param(prefixed, id="namespace prefix"),
+        pytest.param(lambda xml: f'<?xml version="1.0" encoding="UTF-8"?>\r\n{xml}', id="decl"),
+        pytest.param(lambda xml: xml.replace('r="A2"', "r='A2'"), id="single quotes"),
+        pytest.param(lambda xml: xml.replace("</row>", "<!-- note --></row>"), id="comments"),
+        pytest.param(lambda xml: xml.replace("Thabo", "T&amp;habo\r\n"), id="entity and CR"),
+    ],
+)
+def test_sheets_in_every_shape_read_the_same(tmp_path: Path, change: Callable[[str], str]) -> None:
+    book = xlsx.Workbook(sheet_variant(tmp_path / "v.xlsx", change))
+    rows = list(book.rows(book.sheets[0][1]))
+    book.close()
+    name = "T&habo\n" if "&amp;" in change("Thabo") else "Thabo"
+    assert rows[1] == (2, (name, 8001015009087, dt.datetime(1980, 1, 1), 3.5, True, None))  # noqa: DTZ001
+    assert rows[2] == (3, ("Lerato", None, None, 42))
+    assert rows[3] == (4, (None, None, None, None, None, "only F"))
+
+
+def test_a_sheet_cut_after_its_rows_is_refused_as_damaged(tmp_path: Path) -> None:
+    cut = sheet_variant(tmp_path / "cut.xlsx", lambda xml: xml[: xml.index("</sheetData>") + 14])
+    book = xlsx.Workbook(cut)
+    with pytest.raises(ParseError):
+        list(book.rows(book.sheets[0][1]))
+    book.close()
