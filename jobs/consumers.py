@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from typing import Any
@@ -26,8 +27,9 @@ from jobs.events import (
     job_group,
     job_messages,
 )
-from jobs.models import QueueJob
-from jobs.selectors import queue_stats
+from jobs.selectors import job_find, queue_stats
+
+logger = logging.getLogger("jobs.consumers")
 
 MAX_SUBSCRIPTIONS = 500
 DASHBOARD_REFRESH = 5.0  # also recount now and then: not every change of counts is announced
@@ -102,10 +104,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 class JobsConsumer(LiveConsumer):
     """Subscribe to jobs by id; get the current state at once, then every change."""
 
-    subscriptions: set[str]
+    subscriptions: dict[str, str]  # job id -> the newest `updated_at` sent for it
 
     async def start(self) -> None:
-        self.subscriptions = set()
+        self.subscriptions = {}
 
     async def disconnect(self, code: int) -> None:
         for job_id in getattr(self, "subscriptions", set()):
@@ -132,11 +134,11 @@ class JobsConsumer(LiveConsumer):
         if job_id is None:
             await self.send_json(error("invalid_job_id", "job_id must be a job's UUID"))
             return
-        job = await _job(job_id)
+        job = await database_sync_to_async(job_find)(job_id)
         if job is None:
             await self.send_json(error("not_found", f"no job {job_id}", job_id=job_id))
             return
-        if not _may_see(self.scope["user"], job):
+        if not roles.can_see_job(self.scope["user"], job):
             message = f"you may not watch job {job_id}: it is not yours"
             await self.send_json(error("forbidden", message, job_id=job_id))
             return
@@ -146,24 +148,33 @@ class JobsConsumer(LiveConsumer):
             return
         # Join first, then read: a change made in between arrives as a message, never lost.
         await self.channel_layer.group_add(job_group(job_id), self.channel_name)
-        self.subscriptions.add(job_id)
+        self.subscriptions[job_id] = ""
         await self.send_json({"type": "subscribed", "job_id": job_id})
-        for message in await _snapshot(job_id):
-            await self.send_json(message)
+        await self.forward(await _snapshot(job_id))
 
     async def unsubscribe(self, raw_id: Any) -> None:
         job_id = _job_id(raw_id)
         if job_id is None or job_id not in self.subscriptions:
             await self.send_json(error("not_subscribed", f"not subscribed to {raw_id!r}"))
             return
-        self.subscriptions.discard(job_id)
+        del self.subscriptions[job_id]
         await self.channel_layer.group_discard(job_group(job_id), self.channel_name)
         await self.send_json({"type": "unsubscribed", "job_id": job_id})
 
     async def live_messages(self, event: dict[str, Any]) -> None:
-        for message in event["messages"]:
-            if message.get("job_id") in self.subscriptions:
-                await self.send_json(message)
+        await self.forward(event["messages"])
+
+    async def forward(self, messages: list[Message]) -> None:
+        """Send what is news: a snapshot older than one already sent (a work horse's late
+        progress after a cancel) would show the client a state the job has left."""
+        for message in messages:
+            job_id = str(message.get("job_id"))
+            seen = self.subscriptions.get(job_id)
+            updated_at = message.get("updated_at") or ""
+            if seen is None or updated_at < seen:
+                continue
+            self.subscriptions[job_id] = updated_at
+            await self.send_json(message)
 
 
 class DashboardConsumer(LiveConsumer):
@@ -174,45 +185,39 @@ class DashboardConsumer(LiveConsumer):
 
     async def start(self) -> None:
         self.last_stats: dict[str, Any] | None = None
-        self.sent_at = 0.0
         self.changed_at = time.monotonic()
-        self.timer: asyncio.TimerHandle | None = None
+        self.changed = asyncio.Event()
+        self.changed.set()
         await self.channel_layer.group_add(DASHBOARD_GROUP, self.channel_name)
-        await self.send_stats()
-        self.refresher = asyncio.ensure_future(self.refresh_now_and_then())
+        self.pusher = asyncio.ensure_future(self.push())
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "refresher", None):
-            self.refresher.cancel()
-        timer = getattr(self, "timer", None)
-        if timer is not None:
-            timer.cancel()
-        await self.channel_layer.group_discard(DASHBOARD_GROUP, self.channel_name)
+        pusher = getattr(self, "pusher", None)
+        if pusher is not None:
+            pusher.cancel()
+            await self.channel_layer.group_discard(DASHBOARD_GROUP, self.channel_name)
 
     async def live_messages(self, event: dict[str, Any]) -> None:
         self.changed_at = time.monotonic()
-        if self.timer is not None:
-            return  # a send is already due
-        wait = self.sent_at + DASHBOARD_INTERVAL - time.monotonic()
-        if wait <= 0:
-            await self.send_stats()
-        else:
-            loop = asyncio.get_running_loop()
-            self.timer = loop.call_later(wait, lambda: asyncio.ensure_future(self.send_stats()))
+        self.changed.set()
 
-    async def refresh_now_and_then(self) -> None:
+    async def push(self) -> None:
+        """Send the counts when told they changed, at most every DASHBOARD_INTERVAL, and recount
+        every DASHBOARD_REFRESH anyway (not every change is announced: a cleanup, say)."""
         while True:
-            await asyncio.sleep(DASHBOARD_REFRESH)
-            self.changed_at = max(self.changed_at, time.monotonic() - DASHBOARD_INTERVAL)
-            await self.send_stats()
-
-    async def send_stats(self) -> None:
-        self.timer = None
-        stats = await shared_stats.get(since=self.changed_at)
-        self.sent_at = time.monotonic()
-        if stats != self.last_stats:
-            self.last_stats = stats
-            await self.send_json({"type": "queue_stats", "data": stats})
+            try:
+                await asyncio.wait_for(self.changed.wait(), DASHBOARD_REFRESH)
+            except TimeoutError:
+                self.changed_at = time.monotonic()
+            self.changed.clear()
+            try:
+                stats = await shared_stats.get(since=self.changed_at)
+                if stats != self.last_stats:
+                    self.last_stats = stats
+                    await self.send_json({"type": "queue_stats", "data": stats})
+            except Exception:  # a database hiccup: say so, and try again at the next change
+                logger.warning("dashboard: counting the queues failed", exc_info=True)
+            await asyncio.sleep(DASHBOARD_INTERVAL)
 
 
 class SharedStats:
@@ -247,18 +252,7 @@ def _job_id(raw: Any) -> str | None:
         return None
 
 
-def _may_see(user: Any, job: QueueJob) -> bool:
-    return roles.can_see_all(user) or (
-        job.created_by_id is not None and job.created_by_id == user.pk
-    )
-
-
-@database_sync_to_async
-def _job(job_id: str) -> QueueJob | None:
-    return QueueJob.objects.filter(pk=job_id).first()
-
-
 @database_sync_to_async
 def _snapshot(job_id: str) -> list[Message]:
-    job = QueueJob.objects.filter(pk=job_id).first()
+    job = job_find(job_id)
     return job_messages(job) if job is not None else []

@@ -92,8 +92,8 @@ class JobContext:
         """Write the latest progress now (the runner calls this when the handler returns)."""
         if not self._dirty:
             return
-        state = self.state
-        QueueJob.objects.filter(
+        state, now = self.state, timezone.now()
+        written = QueueJob.objects.filter(
             pk=self.job.pk, status=JobStatus.ACTIVE, run_id=self.job.run_id
         ).update(
             progress_percent=state.percent,
@@ -101,12 +101,14 @@ class JobContext:
             progress_message=state.message[:500],
             progress_processed=state.processed,
             progress_total=state.total,
-            updated_at=timezone.now(),
+            updated_at=now,
         )
         self._sync_job()
+        self.job.updated_at = now
         self._written_at = time.monotonic()
         self._dirty = False
-        signals.job_progress.send_robust(sender=QueueJob, job=self.job)
+        if written:  # an attempt that lost its job (cancelled, taken back) has nothing to tell
+            signals.job_progress.send_robust(sender=QueueJob, job=self.job)
 
     def is_cancelled(self) -> bool:
         """True once the job was cancelled (or taken away from this attempt)."""

@@ -11,6 +11,7 @@ PUBLISH_INTERVAL (the latest snapshot wins); a terminal state goes out at once.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import threading
@@ -39,6 +40,7 @@ _builders: dict[str, MessageBuilder] = {}
 
 
 def job_group(job_id: UUID | str) -> str:
+    """The channel-layer group of a job's subscribers."""
     return f"job.{job_id}"
 
 
@@ -54,6 +56,7 @@ def live_messages(job_type: str) -> Callable[[MessageBuilder], MessageBuilder]:
 
 
 def job_status_message(job: QueueJob) -> Message:
+    """The snapshot every job type has."""
     return {
         "type": "job_status",
         "job_id": str(job.pk),
@@ -84,9 +87,11 @@ def job_messages(job: QueueJob, *, progress_only: bool = False) -> list[Message]
     own is only those (its status did not change); anything else leads with `job_status`."""
     builder = _builders.get(job.type)
     extra = builder(job) if builder else []
-    if progress_only and builder:
-        return extra
-    return [job_status_message(job), *extra]
+    messages = extra if progress_only and builder else [job_status_message(job), *extra]
+    # The row's last change, on every message: a receiver drops one older than what it has, as a
+    # late progress snapshot from a work horse can arrive after the web process's cancel.
+    updated_at = iso_ms(job.updated_at)
+    return [{**message, "updated_at": updated_at} for message in messages]
 
 
 @dataclass
@@ -99,14 +104,20 @@ class _Stream:
 
 
 class Publisher:
-    """Hands messages to the channel layer from any thread without ever blocking it."""
+    """Hands messages to the channel layer from any thread without ever blocking it.
+
+    What is due to be sent is kept per group, the latest snapshot of each type only, so while
+    Redis is slow or away the backlog is one batch per job that changed, not every message."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._start_lock = threading.Lock()
+        self._start_failed_at = float("-inf")
         self._streams: dict[str, _Stream] = {}
-        self._outbox: asyncio.Queue[tuple[str, list[Message]]] | None = None
+        self._due: dict[str, dict[str, Message]] = {}  # group -> messages by type, in order
+        self._wake: asyncio.Event | None = None
+        self._idle: asyncio.Event | None = None
         self._layer: Any = None
         self._sending: asyncio.Task[None] | None = None
         self._complained_at = float("-inf")
@@ -114,8 +125,8 @@ class Publisher:
     def publish(
         self,
         group: str,
-        messages: list[Message],
         *,
+        messages: list[Message],
         final: bool = False,
         interval: float = PUBLISH_INTERVAL,
     ) -> None:
@@ -129,14 +140,15 @@ class Publisher:
             self._complain("publish", exc)
 
     def drain(self, timeout: float = 1.0) -> bool:
-        """Send whatever is queued now and wait (at most `timeout`) until it is sent. A work horse
-        calls this before it exits, or its last messages would die with it."""
+        """Hand everything owed to Redis now and wait (at most `timeout`) until nothing is left
+        to send; False if time ran out. A work horse calls this before it exits, or its last
+        messages would die with it."""
         if self._loop is None:
             return True
         future = asyncio.run_coroutine_threadsafe(self._drained(), self._loop)
         try:
             future.result(timeout)
-        except Exception:
+        except concurrent.futures.TimeoutError:
             future.cancel()
             return False
         return True
@@ -144,23 +156,31 @@ class Publisher:
     def _running_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
             with self._start_lock:
-                if self._loop is None:
+                if self._loop is None and time.monotonic() - self._start_failed_at > 60:
+                    self._ready.clear()
                     thread = threading.Thread(target=self._run, name="live-publisher", daemon=True)
                     thread.start()
-                    self._ready.wait(5)
+                    if not self._ready.wait(5) or self._loop is None:
+                        self._start_failed_at = time.monotonic()  # don't retry on every call
         if self._loop is None:
-            raise RuntimeError("the publisher's event loop did not start")
+            raise RuntimeError("the publisher could not start (retried after a minute)")
         return self._loop
 
     def _run(self) -> None:
         from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        # A layer of its own: its connection pool belongs to this loop and lives as long.
-        self._layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
-        self._outbox = asyncio.Queue()
-        self._sending = loop.create_task(self._sender())
+        try:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            # A layer of its own: its connection pool belongs to this loop and lives as long.
+            self._layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+            self._wake, self._idle = asyncio.Event(), asyncio.Event()
+            self._idle.set()
+            self._sending = loop.create_task(self._sender())
+        except Exception as exc:
+            self._complain("start", exc)
+            self._ready.set()
+            return
         self._loop = loop
         self._ready.set()
         loop.run_forever()
@@ -169,6 +189,7 @@ class Publisher:
         stream = self._streams.setdefault(group, _Stream())
         if final:
             stream.pending.clear()  # a terminal snapshot supersedes any progress still owed
+            self._due.pop(group, None)
         stream.pending.update((message["type"], message) for message in messages)
         wait = stream.sent_at + interval - time.monotonic()
         if final or wait <= 0:
@@ -185,38 +206,46 @@ class Publisher:
             stream.timer.cancel()
             stream.timer = None
         if stream.pending:
-            assert self._outbox is not None
-            self._outbox.put_nowait((group, list(stream.pending.values())))
+            self._due.setdefault(group, {}).update(stream.pending)
             stream.pending.clear()
             stream.sent_at = time.monotonic()
-        if time.monotonic() - stream.sent_at > 60:  # idle: forget it, or streams grow forever
+            assert self._wake is not None
+            assert self._idle is not None
+            self._idle.clear()
+            self._wake.set()
+        elif time.monotonic() - stream.sent_at > 60:  # idle: forget it, or streams grow forever
             del self._streams[group]
 
     async def _sender(self) -> None:
-        """One sender keeps the order in which messages were queued, across all groups."""
-        assert self._outbox is not None
+        """One sender, taking groups in the order they fell due."""
+        assert self._wake is not None
+        assert self._idle is not None
         while True:
-            group, messages = await self._outbox.get()
+            if not self._due:
+                self._idle.set()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            group = next(iter(self._due))
+            messages = list(self._due.pop(group).values())
             try:
                 event = {"type": EVENT_TYPE, "messages": messages}
                 await asyncio.wait_for(self._layer.group_send(group, event), SEND_TIMEOUT)
             except Exception as exc:
                 self._complain(f"send to {group}", exc)
-            finally:
-                self._outbox.task_done()
             if len(self._streams) > 1000:
                 self._forget_idle()
 
     async def _drained(self) -> None:
         for group in list(self._streams):
             self._flush(group)
-        assert self._outbox is not None
-        await self._outbox.join()
+        assert self._idle is not None
+        await self._idle.wait()
 
     def _forget_idle(self) -> None:
         now = time.monotonic()
         for group, stream in list(self._streams.items()):
-            if not stream.pending and now - stream.sent_at > 60:
+            if not stream.pending and stream.timer is None and now - stream.sent_at > 60:
                 del self._streams[group]
 
     def _complain(self, what: str, exc: Exception) -> None:
@@ -231,6 +260,7 @@ _left_behind: list[Publisher] = []
 
 
 def publisher() -> Publisher:
+    """This process's publisher, started on first use."""
     global _publisher
     if _publisher is None:
         _publisher = Publisher()
@@ -256,15 +286,17 @@ def publisher_drain(timeout: float = 1.0) -> bool:
 def job_publish(job: QueueJob, *, progress_only: bool = False) -> None:
     """Publish the job's state to its subscribers, and tell dashboards that counts changed."""
     final = job.status in FINAL_STATUSES
-    publisher().publish(
-        job_group(job.pk), job_messages(job, progress_only=progress_only), final=final
-    )
+    messages = job_messages(job, progress_only=progress_only)
+    publisher().publish(job_group(job.pk), messages=messages, final=final)
     if not progress_only:
         dashboard_nudge()
 
 
 def dashboard_nudge() -> None:
-    publisher().publish(DASHBOARD_GROUP, [{"type": "queue_changed"}], interval=DASHBOARD_INTERVAL)
+    """Tell the dashboards that queue counts may have changed (they recount, twice a second at
+    most)."""
+    messages = [{"type": "queue_changed"}]
+    publisher().publish(DASHBOARD_GROUP, messages=messages, interval=DASHBOARD_INTERVAL)
 
 
 def _on_progress(sender: Any, *, job: QueueJob, **kwargs: Any) -> None:
@@ -275,14 +307,18 @@ def _on_change(sender: Any, *, job: QueueJob, **kwargs: Any) -> None:
     job_publish(job)
 
 
+def _on_change_reread(sender: Any, *, job: QueueJob, **kwargs: Any) -> None:
+    # The sender's object was loaded before the work horse wrote its progress: publish the row.
+    current = QueueJob.objects.filter(pk=job.pk).first()
+    if current is not None:
+        job_publish(current)
+
+
 def connect() -> None:
     """Publish every lifecycle signal (called once, from the app's ready())."""
     signals.job_progress.connect(_on_progress, dispatch_uid="jobs.events.progress")
-    for signal in (
-        signals.job_submitted,
-        signals.job_started,
-        signals.job_completed,
-        signals.job_failed,
-        signals.job_cancelled,
-    ):
-        signal.connect(_on_change, dispatch_uid=f"jobs.events.{id(signal)}")
+    signals.job_submitted.connect(_on_change, dispatch_uid="jobs.events.submitted")
+    signals.job_started.connect(_on_change, dispatch_uid="jobs.events.started")
+    for name in ("completed", "failed", "cancelled", "requeued"):
+        signal = getattr(signals, f"job_{name}")
+        signal.connect(_on_change_reread, dispatch_uid=f"jobs.events.{name}")

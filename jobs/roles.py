@@ -40,6 +40,12 @@ def can_see_all(user: Any) -> bool:
     return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
 
 
+def can_see_job(user: Any, job: Any) -> bool:
+    """Staff see every job; anyone else only the jobs they submitted."""
+    owner = getattr(job, "created_by_id", None)
+    return can_see_all(user) or (owner is not None and owner == getattr(user, "pk", None))
+
+
 def can_operate(user: Any) -> bool:
     """Retry, cancel, pause and clean any job or queue."""
     return bool(getattr(user, "is_superuser", False) or QUEUE_OPERATOR in _groups(user))

@@ -308,6 +308,7 @@ def hand_back(
     if moved:
         event_record(job.pk, kind, status=JobStatus.PENDING, attempt=job.attempts, message=reason)
         jobs_dispatch(ids=[job.pk])
+        signals.job_requeued.send_robust(sender=QueueJob, job=job)
     return bool(moved)
 
 

@@ -64,6 +64,11 @@ def _stat_key(status: str, *, is_paused: bool) -> str:
     return "delayed" if status == JobStatus.SCHEDULED else status
 
 
+def job_find(job_id: Any) -> QueueJob | None:
+    """The job with this id, or None."""
+    return QueueJob.objects.filter(pk=job_id).first()
+
+
 def job_list(
     *,
     status: Sequence[str] | None = None,

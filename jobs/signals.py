@@ -11,3 +11,4 @@ job_progress = Signal()
 job_completed = Signal()
 job_failed = Signal()  # also sent for a failed attempt that will retry: check job.status
 job_cancelled = Signal()
+job_requeued = Signal()  # back in the queue: retried, promoted, handed back by a stopped worker

@@ -1,30 +1,49 @@
 """What stands in front of every WebSocket consumer: the origin check and authentication.
 
 A browser always sends Origin, so a page on another site cannot ride a staff member's session
-cookie: such a handshake is refused. A client with no Origin is not a browser and has no
-victim's cookies to abuse; it authenticates with a token like any API client, as `?token=<key>`
-or an `Authorization: Token <key>` header. A token that matches no active user leaves the user
+cookie: a handshake whose Origin is not the site itself (or a CSRF_TRUSTED_ORIGINS entry) is
+refused. A client with no Origin is not a browser, so it carries no victim's cookies; it
+normally authenticates with a token like any API client, as `?token=<key>` or an
+`Authorization: Token <key>` header. A token that matches no active user leaves the user
 anonymous with `scope["auth_error"]` saying why, for the consumer to answer.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import ParseResult, parse_qs
+from urllib.parse import parse_qs, urlparse
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
-from channels.security.websocket import OriginValidator
+from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.http.request import split_domain_port, validate_host
 
 
-class BrowserOriginValidator(OriginValidator):
-    """Origin must be one of ALLOWED_HOSTS when there is one."""
+class OriginCheck:
+    """A browser's Origin must be the site itself (the Host it connects to, one of
+    ALLOWED_HOSTS) or one of CSRF_TRUSTED_ORIGINS: Django's own rule for a form post."""
 
-    def valid_origin(self, parsed_origin: ParseResult | None) -> bool:
-        return parsed_origin is None or bool(self.validate_origin(parsed_origin))
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        headers = dict(scope.get("headers", []))
+        origin = headers.get(b"origin")
+        host = headers.get(b"host", b"").decode("latin1")
+        if origin is None or origin_allowed(origin.decode("latin1"), host=host):
+            return await self.application(scope, receive, send)
+        return await WebsocketDenier()(scope, receive, send)
+
+
+def origin_allowed(origin: str, *, host: str) -> bool:
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    domain = split_domain_port(host)[0]
+    same_site = bool(domain) and urlparse(origin).netloc == host
+    return same_site and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
 class TokenAuthMiddleware(BaseMiddleware):
@@ -59,5 +78,4 @@ def _token_user(key: str) -> Any:
 
 
 def websocket_application(inner: Any) -> Any:
-    allowed = settings.ALLOWED_HOSTS
-    return BrowserOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(inner)), allowed)
+    return OriginCheck(AuthMiddlewareStack(TokenAuthMiddleware(inner)))

@@ -86,6 +86,7 @@ def job_retry(*, job: QueueJob, actor: Actor = None) -> QueueJob:
     )
     transaction.on_commit(lambda: jobs_dispatch(ids=[job.pk]))
     job.refresh_from_db()
+    signal_after_commit(signals.job_requeued, job)
     return job
 
 
@@ -103,6 +104,7 @@ def job_promote(*, job: QueueJob, actor: Actor = None) -> QueueJob:
     else:
         jobs_dispatch(ids=[job.pk], at_front=True)
     event_record(job.pk, EventKind.PROMOTED, status=job.status, actor=actor)
+    signal_after_commit(signals.job_requeued, job)
     return job
 
 

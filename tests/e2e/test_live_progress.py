@@ -54,6 +54,9 @@ def test_a_watcher_sees_an_upload_rise_to_completion(processes: Processes, tmp_p
     statuses = [m["status"] for m in seen if m["type"] == "job_status"]
     assert statuses[0] in ("pending", "waiting")
     assert "active" in statuses
+    final = [m for m in seen if m["type"] == "job_status"][-1]
+    assert final["status"] == "completed"
+    assert (final["progress"]["percent"], final["progress"]["processed"]) == (100, ROWS)
     complete = seen[-1]
     assert complete["job_id"] == job_id
     assert complete["stats"]["validation_stats"]["valid_rows"] == ROWS

@@ -10,18 +10,20 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from jobs.context import JobContext
 from jobs.events import job_publish
-from jobs.models import JobStatus
+from jobs.models import JobStatus, QueueJob
+from jobs.services.control import job_cancel
 from jobs.services.submit import JobSpec, job_submit
 from queueproject.asgi import application
 from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+SITE = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
 
 
 @sync_to_async
@@ -31,7 +33,7 @@ def user_with_token(name: str, **flags: Any) -> tuple[User, str]:
 
 
 async def connect(path: str, *headers: tuple[bytes, bytes]) -> WebsocketCommunicator:
-    ws = WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
+    ws = WebsocketCommunicator(application, path, headers=[*SITE, *headers])
     connected, _ = await ws.connect(timeout=5)
     assert connected
     return ws
@@ -102,6 +104,7 @@ async def test_progress_reported_by_a_handler_reaches_the_subscriber() -> None:
 
     await sync_to_async(report)()
     progress = await receive(ws)
+    assert progress.pop("updated_at")
     assert progress == {
         "type": "bulk_upload_progress",
         "job_id": str(job.pk),
@@ -114,16 +117,40 @@ async def test_progress_reported_by_a_handler_reaches_the_subscriber() -> None:
     await ws.disconnect()
 
 
-async def test_after_unsubscribe_no_more_messages_arrive() -> None:
+async def test_after_unsubscribe_only_the_jobs_still_followed_send_messages() -> None:
     user, ws = await watcher()
-    job = await sync_to_async(make_job)(created_by=user)
+    left = await sync_to_async(make_job)(created_by=user)
+    kept = await sync_to_async(make_job)(created_by=user)
+    for job in (left, kept):
+        await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
+        await receive_until(ws, "job_status")
+    await ws.send_json_to({"action": "unsubscribe", "job_id": str(left.pk)})
+    assert await receive(ws) == {"type": "unsubscribed", "job_id": str(left.pk)}
+
+    def cancel_both() -> None:
+        for job in (left, kept):
+            job_cancel(job=job)
+
+    await sync_to_async(cancel_both)()
+    message = await receive(ws)
+    assert (message["job_id"], message["status"]) == (str(kept.pk), "cancelled")
+    assert await ws.receive_nothing(timeout=1)
+    await ws.disconnect()
+
+
+async def test_a_snapshot_older_than_one_already_sent_is_not_forwarded() -> None:
+    user, ws = await watcher()
+    job = await sync_to_async(make_job)(created_by=user, status=JobStatus.ACTIVE)
     await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
     await receive_until(ws, "job_status")
-    await ws.send_json_to({"action": "unsubscribe", "job_id": str(job.pk)})
-    assert await receive(ws) == {"type": "unsubscribed", "job_id": str(job.pk)}
-    job.status = JobStatus.CANCELLED
-    await sync_to_async(job_publish)(job)
-    assert await ws.receive_nothing(timeout=0.5)
+    job_was_running = await sync_to_async(QueueJob.objects.get)(pk=job.pk)
+    await sync_to_async(job_cancel)(job=job)
+    assert (await receive(ws))["status"] == "cancelled"
+
+    # A work horse's progress, taken before the cancel, reaches the layer after it.
+    job_was_running.progress_processed = 10
+    await sync_to_async(job_publish)(job_was_running, progress_only=True)
+    assert await ws.receive_nothing(timeout=1)
     await ws.disconnect()
 
 
@@ -226,13 +253,24 @@ async def test_no_credentials_is_told_to_log_in() -> None:
     assert (await ws.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4401}
 
 
-async def test_a_foreign_origin_is_refused_at_the_handshake() -> None:
+@pytest.mark.parametrize("allowed_hosts", [["127.0.0.1"], ["*"]])
+async def test_a_foreign_origin_is_refused_at_the_handshake(allowed_hosts: list[str]) -> None:
     _, token = await user_with_token("alice")
-    ws = WebsocketCommunicator(
-        application, f"/ws/jobs/?token={token}", headers=[(b"origin", b"https://evil.example")]
-    )
-    connected, _ = await ws.connect(timeout=5)
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"https://evil.example")]
+    with override_settings(ALLOWED_HOSTS=allowed_hosts):
+        ws = WebsocketCommunicator(application, f"/ws/jobs/?token={token}", headers=headers)
+        connected, _ = await ws.connect(timeout=5)
     assert not connected
+
+
+async def test_an_origin_listed_in_csrf_trusted_origins_is_let_in() -> None:
+    _, token = await user_with_token("alice")
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"https://queue.example.org")]
+    with override_settings(CSRF_TRUSTED_ORIGINS=["https://queue.example.org"]):
+        ws = WebsocketCommunicator(application, f"/ws/jobs/?token={token}", headers=headers)
+        connected, _ = await ws.connect(timeout=5)
+    assert connected
+    await ws.disconnect()
 
 
 async def test_the_session_cookie_of_a_logged_in_browser_authenticates() -> None:

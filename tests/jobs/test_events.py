@@ -22,6 +22,8 @@ def test_publishing_while_redis_is_unreachable_is_logged_not_raised(
 ) -> None:
     publisher = Publisher()
     with override_settings(CHANNEL_LAYERS=UNREACHABLE), caplog.at_level(logging.WARNING):
-        publisher.publish("job.lost", [{"type": "job_status", "job_id": "lost"}], final=True)
+        publisher.publish(
+            "job.lost", messages=[{"type": "job_status", "job_id": "lost"}], final=True
+        )
         assert publisher.drain(timeout=10)
     assert "live messages: send to job.lost failed" in caplog.text

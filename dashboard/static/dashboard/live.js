@@ -13,13 +13,12 @@
  * Messages are full snapshots, so after a lost connection the client reconnects (backoff from
  * minDelay to maxDelay ms, with jitter) and subscribes again to every job it followed; the server
  * answers each subscription with the job's current state. A refusal of the credentials (close
- * code 4401 or 4403) is final: the client reports it and stops. A progress message that arrives
- * after a job's final status is stale and is dropped.
+ * code 4401 or 4403) is final: the client reports it and stops. A message older (by its
+ * updated_at) than one already delivered for the same job is stale and is dropped.
  */
 (function (root) {
   "use strict";
 
-  var FINAL = { completed: true, failed: true, cancelled: true };
   var REFUSED = { 4401: true, 4403: true };
 
   function QueueLive(options) {
@@ -31,7 +30,7 @@
     this.WebSocket = options.WebSocket || root.WebSocket;
     this.handlers = {};
     this.jobs = {};       // job id -> true while subscribed
-    this.finished = {};   // job id -> true once its final status arrived
+    this.latest = {};     // job id -> the newest updated_at delivered
     this.attempt = 0;
     this.stopped = false;
     this.socket = null;
@@ -112,11 +111,10 @@
 
   QueueLive.prototype.deliver = function (message) {
     var jobId = message.job_id;
-    if (message.type === "subscribed") delete this.finished[jobId];
-    if (message.type === "bulk_upload_progress" && this.finished[jobId]) return;
-    if (message.type === "job_status") {
-      if (FINAL[message.status]) this.finished[jobId] = true;
-      else delete this.finished[jobId]; // retried: it runs again
+    var at = message.updated_at;
+    if (jobId && at) {
+      if (this.latest[jobId] && at < this.latest[jobId]) return; // older than what it shows
+      this.latest[jobId] = at;
     }
     this.emit(message.type, message);
     this.emit("*", message);
