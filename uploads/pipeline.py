@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import logging
 import shutil
 import tempfile
@@ -84,7 +85,7 @@ class UploadImport:
     def run(self) -> dict[str, Any]:
         # Errors past the checkpoint belong to work that was not committed: it is redone.
         self.upload.errors.filter(row_number__gt=self.resume_after).delete()
-        with self._local_file() as path, self._table(path) as table:
+        with _collector_spared(), self._local_file() as path, self._table(path) as table:
             self._check_size(table)
             self.ctx.progress(
                 stage="validating" if not self.writing else "importing",
@@ -360,6 +361,21 @@ class UploadImport:
             "dry_run": upload.dry_run,
             "error_report": bool(upload.error_report),
         }
+
+
+@contextlib.contextmanager
+def _collector_spared() -> Iterator[None]:
+    """The objects that exist before the import (Django's, the process's) are set aside from the
+    garbage collector while it runs: every full collection walked them all again, a sixth of an
+    import's CPU time. A process that freezes objects itself is left as it is."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _stored(values: dict[str, Any], names: list[str], blank: list[Any]) -> tuple[Any, ...]:
