@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from django.test import override_settings
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SITE = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
 
 
-@sync_to_async
+@database_sync_to_async
 def user_with_token(name: str, **flags: Any) -> tuple[User, str]:
     user = User.objects.create_user(name, password="pw-1-test", **flags)
     return user, Token.objects.create(user=user).key
@@ -64,7 +64,9 @@ async def assert_still_open(ws: WebsocketCommunicator) -> None:
 
 async def test_subscribing_sends_the_jobs_current_state_at_once() -> None:
     user, ws = await watcher()
-    job = await sync_to_async(make_job)(created_by=user, status=JobStatus.WAITING, priority=3)
+    job = await database_sync_to_async(make_job)(
+        created_by=user, status=JobStatus.WAITING, priority=3
+    )
     await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
     assert await receive(ws) == {"type": "subscribed", "job_id": str(job.pk)}
     state = await receive(ws)
@@ -77,7 +79,7 @@ async def test_seed_message_name_subscribes_and_a_finished_upload_says_complete(
     user, ws = await watcher()
     stats = {"total_rows": 3, "valid_rows": 2, "invalid_rows": 1, "duplicate_rows": 0}
     result = {"validation_stats": stats, "database_stats": {"created": 2}, "error_report": True}
-    job = await sync_to_async(make_job)(
+    job = await database_sync_to_async(make_job)(
         type="uploads.import", created_by=user, status=JobStatus.COMPLETED, result=result
     )
     await ws.send_json_to({"type": "subscribe_bulk_upload_job", "job_id": str(job.pk)})
@@ -91,7 +93,7 @@ async def test_seed_message_name_subscribes_and_a_finished_upload_says_complete(
 
 async def test_progress_reported_by_a_handler_reaches_the_subscriber() -> None:
     user, ws = await watcher()
-    job = await sync_to_async(make_job)(
+    job = await database_sync_to_async(make_job)(
         type="uploads.import", created_by=user, status=JobStatus.ACTIVE, run_id=uuid.uuid4()
     )
     await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
@@ -102,7 +104,7 @@ async def test_progress_reported_by_a_handler_reaches_the_subscriber() -> None:
         context.progress(stage="validating", processed=40, total=100, message="40 of 100")
         context.flush()
 
-    await sync_to_async(report)()
+    await database_sync_to_async(report)()
     progress = await receive(ws)
     assert progress.pop("updated_at")
     assert progress == {
@@ -119,8 +121,8 @@ async def test_progress_reported_by_a_handler_reaches_the_subscriber() -> None:
 
 async def test_after_unsubscribe_only_the_jobs_still_followed_send_messages() -> None:
     user, ws = await watcher()
-    left = await sync_to_async(make_job)(created_by=user)
-    kept = await sync_to_async(make_job)(created_by=user)
+    left = await database_sync_to_async(make_job)(created_by=user)
+    kept = await database_sync_to_async(make_job)(created_by=user)
     for job in (left, kept):
         await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
         await receive_until(ws, "job_status")
@@ -131,7 +133,7 @@ async def test_after_unsubscribe_only_the_jobs_still_followed_send_messages() ->
         for job in (left, kept):
             job_cancel(job=job)
 
-    await sync_to_async(cancel_both)()
+    await database_sync_to_async(cancel_both)()
     message = await receive(ws)
     assert (message["job_id"], message["status"]) == (str(kept.pk), "cancelled")
     assert await ws.receive_nothing(timeout=1)
@@ -140,23 +142,23 @@ async def test_after_unsubscribe_only_the_jobs_still_followed_send_messages() ->
 
 async def test_a_snapshot_older_than_one_already_sent_is_not_forwarded() -> None:
     user, ws = await watcher()
-    job = await sync_to_async(make_job)(created_by=user, status=JobStatus.ACTIVE)
+    job = await database_sync_to_async(make_job)(created_by=user, status=JobStatus.ACTIVE)
     await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
     await receive_until(ws, "job_status")
-    job_was_running = await sync_to_async(QueueJob.objects.get)(pk=job.pk)
-    await sync_to_async(job_cancel)(job=job)
+    job_was_running = await database_sync_to_async(QueueJob.objects.get)(pk=job.pk)
+    await database_sync_to_async(job_cancel)(job=job)
     assert (await receive(ws))["status"] == "cancelled"
 
     # A work horse's progress, taken before the cancel, reaches the layer after it.
     job_was_running.progress_processed = 10
-    await sync_to_async(job_publish)(job_was_running, progress_only=True)
+    await database_sync_to_async(job_publish)(job_was_running, progress_only=True)
     assert await ws.receive_nothing(timeout=1)
     await ws.disconnect()
 
 
 async def test_a_burst_of_progress_is_coalesced_but_the_final_state_always_arrives() -> None:
     user, ws = await watcher()
-    job = await sync_to_async(make_job)(created_by=user, status=JobStatus.ACTIVE)
+    job = await database_sync_to_async(make_job)(created_by=user, status=JobStatus.ACTIVE)
     await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
     await receive_until(ws, "job_status")
 
@@ -167,7 +169,7 @@ async def test_a_burst_of_progress_is_coalesced_but_the_final_state_always_arriv
         job.status = JobStatus.COMPLETED
         job_publish(job)
 
-    await sync_to_async(burst)()
+    await database_sync_to_async(burst)()
     messages = await receive_until(ws, "job_status")
     while messages[-1]["status"] != "completed":
         messages += await receive_until(ws, "job_status")
@@ -179,7 +181,7 @@ async def test_a_burst_of_progress_is_coalesced_but_the_final_state_always_arriv
 async def test_a_plain_user_may_not_watch_someone_elses_job() -> None:
     owner, _ = await user_with_token("owner")
     _, ws = await watcher("mallory")
-    job = await sync_to_async(make_job)(created_by=owner)
+    job = await database_sync_to_async(make_job)(created_by=owner)
     await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
     refusal = await receive(ws)
     assert refusal["type"] == "error"
@@ -192,7 +194,7 @@ async def test_a_plain_user_may_not_watch_someone_elses_job() -> None:
 async def test_staff_may_watch_any_job() -> None:
     owner, _ = await user_with_token("owner")
     _, ws = await watcher("staff", is_staff=True)
-    job = await sync_to_async(make_job)(created_by=owner)
+    job = await database_sync_to_async(make_job)(created_by=owner)
     await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
     assert (await receive(ws))["type"] == "subscribed"
     await ws.disconnect()
@@ -243,6 +245,7 @@ async def test_a_bad_token_is_told_why_and_disconnected() -> None:
     assert refusal["code"] == "not_authenticated"
     assert "invalid token" in refusal["message"]
     assert (await ws.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4401}
+    await ws.disconnect()
 
 
 async def test_no_credentials_is_told_to_log_in() -> None:
@@ -251,6 +254,7 @@ async def test_no_credentials_is_told_to_log_in() -> None:
     assert refusal["code"] == "not_authenticated"
     assert "?token=" in refusal["message"]
     assert (await ws.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4401}
+    await ws.disconnect()
 
 
 @pytest.mark.parametrize("allowed_hosts", [["127.0.0.1"], ["*"]])
@@ -275,7 +279,7 @@ async def test_an_origin_listed_in_csrf_trusted_origins_is_let_in() -> None:
 
 async def test_the_session_cookie_of_a_logged_in_browser_authenticates() -> None:
     user, _ = await user_with_token("alice")
-    job = await sync_to_async(make_job)(created_by=user)
+    job = await database_sync_to_async(make_job)(created_by=user)
 
     def session_cookie() -> bytes:
         from django.test import Client
@@ -284,7 +288,7 @@ async def test_the_session_cookie_of_a_logged_in_browser_authenticates() -> None
         client.force_login(user)
         return f"sessionid={client.cookies['sessionid'].value}".encode()
 
-    ws = await connect("/ws/jobs/", (b"cookie", await sync_to_async(session_cookie)()))
+    ws = await connect("/ws/jobs/", (b"cookie", await database_sync_to_async(session_cookie)()))
     await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
     assert (await receive(ws))["type"] == "subscribed"
     await ws.disconnect()
@@ -292,7 +296,7 @@ async def test_the_session_cookie_of_a_logged_in_browser_authenticates() -> None
 
 async def test_the_token_header_authenticates_a_client_without_origin() -> None:
     user, token = await user_with_token("alice")
-    job = await sync_to_async(make_job)(created_by=user)
+    job = await database_sync_to_async(make_job)(created_by=user)
     ws = WebsocketCommunicator(
         application, "/ws/jobs/", headers=[(b"authorization", f"Token {token}".encode())]
     )
@@ -309,7 +313,7 @@ async def test_dashboard_sends_counts_at_once_and_again_when_they_change() -> No
     assert first["type"] == "queue_stats"
     waiting_before = first["data"]["waiting"]
 
-    await sync_to_async(job_submit)(spec=JobSpec(type="system.noop"), created_by=user)
+    await database_sync_to_async(job_submit)(spec=JobSpec(type="system.noop"), created_by=user)
     changed = await receive(ws)
     assert changed["type"] == "queue_stats"
     assert changed["data"]["waiting"] == waiting_before + 1
@@ -322,3 +326,4 @@ async def test_dashboard_is_for_staff_only() -> None:
     refusal = await receive(ws)
     assert refusal["code"] == "forbidden"
     assert (await ws.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4403}
+    await ws.disconnect()
