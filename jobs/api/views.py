@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
@@ -22,7 +24,7 @@ from rest_framework.views import APIView
 from jobs import selectors, services
 from jobs.api import examples
 from jobs.api.envelope import ok
-from jobs.api.filters import JobFilter
+from jobs.api.filters import JobFilter, as_utc
 from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
 from jobs.api.schema import envelope_schema
 from jobs.api.serializers import (
@@ -341,12 +343,26 @@ class MetricsView(APIView):
         example=[examples.METRIC],
     )
     def get(self, request: Request) -> Response:
-        since = request.query_params.get("since")
-        moment = parse_datetime(since) if since else None
-        if since and moment is None:
-            raise exceptions.ValidationError({"since": "must be an ISO 8601 time"})
-        metrics = selectors.metric_list(queue=request.query_params.get("queue"), since=moment)
+        since = _since(request.query_params.get("since"))
+        metrics = selectors.metric_list(queue=request.query_params.get("queue"), since=since)
         return ok(MetricSerializer(metrics, many=True).data)
+
+
+def _since(raw: str | None) -> dt.datetime | None:
+    if not raw:
+        return None
+    try:
+        moment = parse_datetime(raw)
+    except ValueError:  # well formed, but no such day or hour
+        moment = None
+    if moment is None:
+        raise exceptions.ValidationError({"since": "must be an ISO 8601 time"})
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    try:
+        return as_utc(moment)
+    except DjangoValidationError:
+        raise exceptions.ValidationError({"since": "this time is out of range"}) from None
 
 
 class QueueSwitchView(APIView):

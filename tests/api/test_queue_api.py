@@ -275,3 +275,19 @@ def test_items_lists_but_does_not_take_submissions(api) -> None:
     assert api["operator"].get("/api/v1/queue/items").status_code == 200
     refused = api["operator"].post("/api/v1/queue/items", {"type": "system.noop"}, format="json")
     assert refused.status_code == 405
+
+
+def test_times_with_any_iso_offset_filter_the_list(api) -> None:
+    # PostgreSQL itself refuses offsets past +-15:59; the API compares instants in UTC.
+    make_job(status=JobStatus.COMPLETED)
+    query = "created_after=2000-01-01T00:00:00%2B19:44&created_before=9000-01-01T00:00:00-23:59"
+    response = api["operator"].get(f"{JOBS}?{query}")
+    assert response.status_code == 200
+    assert len(response.json()["data"]["results"]) == 1
+
+
+def test_a_time_that_is_out_of_range_in_utc_is_400(api) -> None:
+    jobs = api["operator"].get(f"{JOBS}?created_after=0001-01-01T00:00:00%2B05:00")
+    assert jobs.status_code == 400
+    metrics = api["operator"].get("/api/v1/queue/metrics?since=0001-01-01T00:00:00%2B05:00")
+    assert metrics.json()["error"]["message"] == "since: this time is out of range"
