@@ -122,6 +122,7 @@ if EMBEDDED_REDIS:
 
 JOB_QUEUES = env_list("JOB_QUEUES", ["uploads", "default"])
 JOB_DEFAULT_TIMEOUT = env_int("JOB_DEFAULT_TIMEOUT", 600, minimum=1)
+JOB_BATCH_MAX = env_int("JOB_BATCH_MAX", 1000, minimum=1)  # jobs in one batch submission
 # Backpressure: most pending + waiting jobs per queue ("*" = every queue; 0 = no limit).
 QUEUE_MAX_WAITING = env_limits("QUEUE_MAX_WAITING", {"*": 100_000})
 JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)

@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from jobs.api.views import UnknownEndpoint
 from jobs.views import prometheus_metrics
 from queueproject.health import healthz
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("api/v1/bulk-upload/", include("uploads.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^api/", UnknownEndpoint.as_view()),
     path("admin/", admin.site.urls),
     path("django-rq/", include("django_rq.urls")),
     path("", include("dashboard.urls")),

@@ -50,7 +50,10 @@ WORKERS = WorkerSerializer(many=True)
 METRICS = MetricSerializer(many=True)
 SUBMISSIONS = PolymorphicProxySerializer(
     component_name="JobSubmission",
-    serializers=[JobSubmitSerializer, JobSubmitSerializer(many=True, allow_empty=False)],
+    serializers=[
+        JobSubmitSerializer,
+        JobSubmitSerializer(many=True, allow_empty=False, max_length=settings.JOB_BATCH_MAX),
+    ],
     resource_type_field_name=None,
     many=False,
 )
@@ -170,7 +173,8 @@ class JobListView(APIView):
     )
     def post(self, request: Request) -> Response:
         many = isinstance(request.data, list)
-        payload = JobSubmitSerializer(data=request.data, many=many)
+        batch = {"max_length": settings.JOB_BATCH_MAX} if many else {}
+        payload = JobSubmitSerializer(data=request.data, many=many, **batch)
         payload.is_valid(raise_exception=True)
         items = payload.validated_data if many else [payload.validated_data]
         specs = [submit_spec(request.user, item) for item in items]
@@ -457,3 +461,14 @@ class WorkerStatusView(APIView):
     def get(self, request: Request) -> Response:
         workers = WorkerSerializer(selectors.worker_list(), many=True).data
         return ok({"suspended": selectors.processing_suspended(), "workers": workers})
+
+
+class UnknownEndpoint(APIView):
+    """Any other path under /api/: a 404 in the envelope, not Django's HTML page."""
+
+    permission_classes: list[Any] = []
+    throttle_classes: list[Any] = []
+    schema = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        raise exceptions.NotFound(f"no API endpoint at {request.path}")

@@ -291,3 +291,21 @@ def test_a_time_that_is_out_of_range_in_utc_is_400(api) -> None:
     assert jobs.status_code == 400
     metrics = api["operator"].get("/api/v1/queue/metrics?since=0001-01-01T00:00:00%2B05:00")
     assert metrics.json()["error"]["message"] == "since: this time is out of range"
+
+
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_unknown_api_path_is_a_404_in_the_envelope(api, method: str) -> None:  # type: ignore[no-untyped-def]
+    response = getattr(api["anonymous"], method)("/api/v1/queue/no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {
+        "success": False,
+        "error": {"code": "not_found", "message": "no API endpoint at /api/v1/queue/no-such-thing"},
+    }
+
+
+def test_a_batch_larger_than_job_batch_max_is_refused_whole(api, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.JOB_BATCH_MAX = 3
+    response = api["alice"].post("/api/v1/queue/jobs", [{"type": "system.noop"}] * 4, format="json")
+    assert response.status_code == 400
+    assert "3" in response.json()["error"]["message"]
+    assert QueueJob.objects.count() == 0
