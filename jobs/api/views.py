@@ -52,7 +52,7 @@ SUBMISSIONS = PolymorphicProxySerializer(
     component_name="JobSubmission",
     serializers=[
         JobSubmitSerializer,
-        JobSubmitSerializer(many=True, allow_empty=False, max_length=settings.JOB_BATCH_MAX),
+        JobSubmitSerializer(many=True, allow_empty=False),
     ],
     resource_type_field_name=None,
     many=False,
@@ -173,8 +173,13 @@ class JobListView(APIView):
     )
     def post(self, request: Request) -> Response:
         many = isinstance(request.data, list)
-        batch = {"max_length": settings.JOB_BATCH_MAX} if many else {}
-        payload = JobSubmitSerializer(data=request.data, many=many, **batch)
+        payload: serializers.Serializer | serializers.ListSerializer = (
+            serializers.ListSerializer(
+                child=JobSubmitSerializer(), max_length=settings.JOB_BATCH_MAX, data=request.data
+            )
+            if many
+            else JobSubmitSerializer(data=request.data)
+        )
         payload.is_valid(raise_exception=True)
         items = payload.validated_data if many else [payload.validated_data]
         specs = [submit_spec(request.user, item) for item in items]
