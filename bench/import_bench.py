@@ -284,6 +284,16 @@ def speed(args: argparse.Namespace, cache: Path) -> None:
 
 
 def peak_rss_mib() -> float:
+    """This process's peak RSS. VmHWM where Linux gives it: ru_maxrss carries over the RSS of the
+    parent at fork time across exec, so a parent that had just generated a large file (in
+    memory) lent the child its peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
