@@ -40,7 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import common  # noqa: E402
-from tests.uploads.files import MEMBER_HEADER, member_row, sa_id, write_csv, write_xlsx  # noqa: E402
+
+# The test files' helpers (and openpyxl with them) are imported only where a file is generated
+# or import-export runs: the cold process of --rss measures what a worker holds, not them.
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # queueproject.settings' UPLOAD_MAX_BYTES default
 RSS_CHILD_TIMEOUT = 900
@@ -78,6 +80,8 @@ PIPELINE_LOG = PipelineLog()
 def member_rows(count: int) -> Iterator[list[Any]]:
     """`count` valid rows with distinct ID numbers. tests.uploads.files.members() repeats its ID
     numbers every 30,000 rows (birth date and serial both cycle), so it cannot make more."""
+    from tests.uploads.files import MEMBER_HEADER, member_row, sa_id
+
     born_at = MEMBER_HEADER.index("date_of_birth")
     for n in range(count):
         row = member_row(n)
@@ -89,6 +93,8 @@ def member_rows(count: int) -> Iterator[list[Any]]:
 
 def data_file(file_type: str, count: int, cache: Path) -> Path:
     """The members file of `count` rows, generated once."""
+    from tests.uploads.files import MEMBER_HEADER, write_csv, write_xlsx
+
     path = cache / f"members-{count}.{file_type}"
     if path.exists():
         return path
@@ -176,6 +182,7 @@ def member_resource() -> Any:
     are only for the admin's confirmation page)."""
     from import_export import fields, resources, widgets
 
+    from tests.uploads.files import MEMBER_HEADER
     from uploads.models import Member
     from uploads.validators import PROVINCES
 

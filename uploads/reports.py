@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import io
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files import File
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 
 from uploads.importers.base import ImportType
 from uploads.models import Upload
 from uploads.validators import PROVINCES, text
 
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+# openpyxl is imported where a file is written: it is ~13 MB of a worker's memory, and an
+# import with no bad rows never writes one.
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(sheet: Worksheet, value: Any, *, bold: bool = False) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     if isinstance(value, str):
         value = "'" + value if value.startswith(FORMULA_START) else value
     elif value is not None and not isinstance(value, (int, float)):
@@ -41,6 +44,8 @@ def safe_cell(sheet: Worksheet, value: Any, *, bold: bool = False) -> Any:
 
 def error_report_build(upload: Upload, importer: type[ImportType]) -> None:
     """Write upload.error_report: one line per bad row, its values as given and every reason."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Errors")
     names = [column.name for column in importer.columns]
@@ -74,6 +79,11 @@ def _append_error_row(
 
 def template_build(importer: type[ImportType]) -> bytes:
     """An empty sheet to fill in: the headers, one example row, and a province drop-down."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
