@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 from jobs.context import JobContext
 from jobs.events import job_publish
 from jobs.models import JobStatus, QueueJob
-from jobs.services.control import job_cancel
+from jobs.services.control import job_cancel, job_retry
 from jobs.services.submit import JobSpec, job_submit
 from queueproject.asgi import application
 from tests.factories import make_job
@@ -326,4 +326,19 @@ async def test_dashboard_is_for_staff_only() -> None:
     refusal = await receive(ws)
     assert refusal["code"] == "forbidden"
     assert (await ws.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4403}
+    await ws.disconnect()
+
+
+async def test_a_retried_job_is_shown_waiting_again() -> None:
+    user, ws = await watcher()
+    job = await database_sync_to_async(make_job)(
+        created_by=user, status=JobStatus.FAILED, error_message="boom"
+    )
+    await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
+    assert (await receive_until(ws, "job_status"))[-1]["status"] == "failed"
+    await database_sync_to_async(job_retry)(job=job)
+    again = await receive(ws)
+    assert again["type"] == "job_status"
+    assert again["status"] in ("pending", "waiting")
+    assert again["error_message"] == ""
     await ws.disconnect()
