@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/import_bench.py [--rows 100000] [--rounds 2] [--formats xlsx,csv]
     .venv/bin/python bench/import_bench.py --rss [--rss-rows 1000000] [--formats xlsx,csv]
+        (--formats xlsx-shared: an xlsx with its texts in shared strings, as Excel saves it)
 
 1. Speed: the same generated members file (xlsx and csv, cached in --cache-dir) imported end to
    end into an empty members table, in alternating rounds: this pipeline (upload_create, then
@@ -30,11 +31,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any, cast
+from xml.sax.saxutils import escape as xml_escape
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -95,19 +98,63 @@ def data_file(file_type: str, count: int, cache: Path) -> Path:
     """The members file of `count` rows, generated once."""
     from tests.uploads.files import MEMBER_HEADER, write_csv, write_xlsx
 
-    path = cache / f"members-{count}.{file_type}"
+    name = f"members-{count}-shared.xlsx" if file_type == SHARED else f"members-{count}.{file_type}"
+    path = cache / name
     if path.exists():
         return path
     began = time.perf_counter()
     part = path.with_name(f"{path.name}.part")
     rows = chain([MEMBER_HEADER], member_rows(count))
-    if file_type == "xlsx":
+    if file_type == SHARED:
+        write_shared_strings_xlsx(part, rows, count + 1)
+    elif file_type == "xlsx":
         write_xlsx(part, {"Members": cast("list[list[Any]]", rows)})  # it only iterates them
     else:
         write_csv(part, rows)
     part.rename(path)
     print(f"generated {path} in {time.perf_counter() - began:.0f} s", flush=True)
     return path
+
+
+SHARED = "xlsx-shared"  # --formats name of an xlsx as Excel writes it (texts in shared strings)
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def write_shared_strings_xlsx(path: Path, rows: Iterator[list[Any]], count: int) -> None:
+    """An xlsx as Excel saves one: every text once in xl/sharedStrings.xml, cells t="s" pointing
+    at it (openpyxl's write-only mode writes inline strings instead)."""
+    index: dict[str, int] = {}
+    letters = [chr(65 + i) for i in range(26)]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(
+                f'<worksheet xmlns="{MAIN_NS}"><dimension ref="A1:I{count}"/><sheetData>'.encode()
+            )
+            for number, row in enumerate(rows, start=1):
+                cells = "".join(
+                    f'<c r="{letters[i]}{number}" t="s"><v>{index.setdefault(str(v), len(index))}'
+                    "</v></c>"
+                    for i, v in enumerate(row)
+                )
+                sheet.write(f'<row r="{number}">{cells}</row>'.encode())
+            sheet.write(b"</sheetData></worksheet>")
+        with book.open("xl/sharedStrings.xml", "w", force_zip64=True) as strings:
+            strings.write(f'<sst xmlns="{MAIN_NS}" uniqueCount="{len(index)}">'.encode())
+            for text in index:
+                strings.write(f"<si><t>{xml_escape(text)}</t></si>".encode())
+            strings.write(b"</sst>")
+        book.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{MAIN_NS}" xmlns:r="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships"><sheets><sheet name="Members" sheetId="1" '
+            'r:id="rId1"/></sheets></workbook>',
+        )
+        book.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
 
 
 def megabytes(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import zipfile
 from collections.abc import Callable
@@ -163,3 +164,14 @@ def test_a_sheet_cut_after_its_rows_is_refused_as_damaged(tmp_path: Path) -> Non
     with pytest.raises(ParseError):
         list(book.rows(book.sheets[0][1]))
     book.close()
+
+
+def test_shared_strings_past_one_chunk_of_texts() -> None:
+    texts = [f"text {n}" if n % 3 else "" for n in range(70_000)]
+    items = "".join(f"<si><t>{text}</t></si>" for text in texts)
+    strings = xlsx.SharedStrings(io.BytesIO(f"<sst {MAIN}>{items}</sst>".encode()))
+    assert [strings[n] for n in (0, 1, 65_535, 65_536, 65_537, 69_999)] == [
+        texts[n] for n in (0, 1, 65_535, 65_536, 65_537, 69_999)
+    ]
+    with pytest.raises(IndexError):
+        strings[70_000]
