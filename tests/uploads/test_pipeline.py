@@ -171,3 +171,16 @@ def test_optional_columns_may_be_missing_and_reimport_is_unchanged(
     assert member.date_of_birth is not None  # taken from the ID number
     again = run_import(write_csv(tmp_path / "b.csv", rows))
     assert again.database_stats == {"created": 0, "updated": 0, "unchanged": 3, "failed": 0}
+
+
+def test_texts_with_tabs_backslashes_and_line_breaks_are_stored_as_given(
+    tmp_path: Path, run_import: Run
+) -> None:
+    names = ["Le\trato", "back\\slash", "two\nlines", "\\N", "Zoë"]
+    rows = members(len(names))
+    for row, name in zip(rows, names, strict=True):
+        row[1] = name
+    upload = run_import(write_csv(tmp_path / "odd.csv", [MEMBER_HEADER, *rows]))
+    assert upload.database_stats["created"] == len(names)
+    stored = dict(Member.objects.values_list("id_number", "first_name"))
+    assert [stored[row[0]] for row in rows] == names
