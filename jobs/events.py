@@ -321,4 +321,7 @@ def connect() -> None:
     signals.job_started.connect(_on_change, dispatch_uid="jobs.events.started")
     for name in ("completed", "failed", "cancelled", "requeued"):
         signal = getattr(signals, f"job_{name}")
-        signal.connect(_on_change_reread, dispatch_uid=f"jobs.events.{name}")
+        signal.connect(  # the runner sends job_completed with the row its UPDATE returned
+            _on_change if name == "completed" else _on_change_reread,
+            dispatch_uid=f"jobs.events.{name}",
+        )
