@@ -10,7 +10,10 @@
    LedgerWorker, RQ's Worker), in alternating rounds; the ratio of the medians is the figure.
 
 Uses DATABASE_URL and REDIS_URL when set (Redis database 14 is flushed), otherwise SQLite and an
-embedded Redis in a temporary directory. Prints figures only; asserts nothing.
+embedded Redis in a temporary directory. DEBUG follows the environment (on by default, as in
+development: Django then logs every query, and on SQLite runs a QUOTE() query per statement to do
+so); `DEBUG=0 SECRET_KEY=...` measures the engine as production runs it. Prints figures only;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -171,7 +174,8 @@ def main() -> None:
 
         print(
             f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
-            f"redis: {'embedded' if server else 'REDIS_URL db 14'}, workers: {args.workers}"
+            f"redis: {'embedded' if server else 'REDIS_URL db 14'}, workers: {args.workers}, "
+            f"DEBUG {'on' if settings.DEBUG else 'off'}"
         )
         lat = measure("engine", 1, engine_latency, args.latency)
         base = measure("bare", 1, bare_latency, args.latency)
