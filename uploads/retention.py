@@ -8,8 +8,9 @@ from uploads.models import Upload
 
 
 def uploads_purge_files(job_ids: list[UUID]) -> None:
-    for upload in Upload.objects.filter(job_id__in=job_ids).only("file", "error_report"):
+    uploads = Upload.objects.filter(job_id__in=job_ids)
+    for upload in uploads.only("file", "error_report"):
         for stored in (upload.file, upload.error_report):
             if stored:
                 stored.delete(save=False)
-        upload.delete()
+    uploads.delete()  # one statement per table, not a delete (and its cascade) per upload
