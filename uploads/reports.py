@@ -97,8 +97,7 @@ def template_build(importer: type[ImportType]) -> bytes:
         letter = get_column_letter(position)
         sheet.column_dimensions[letter].width = max(14, len(column.name) + 4)
         sheet.column_dimensions[letter].number_format = "@"  # keep long numbers as text
-        for row in (2,):
-            sheet.cell(row=row, column=position).number_format = "@"
+        sheet.cell(row=2, column=position).number_format = "@"
     if "province" in names:
         lists = workbook.create_sheet("Provinces")
         for name in PROVINCES.values():

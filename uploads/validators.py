@@ -9,7 +9,7 @@ import datetime as dt
 import re
 import time
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -134,13 +134,11 @@ _BIRTHS_DAY: list[dt.date] = []
 _BIRTHS_MAX = 50_000  # a century of dates fits; the cache never grows past this
 
 
-def id_birth_date(number: str, *, today: dt.date | None = None) -> dt.date | None:
+def id_birth_date(number: str) -> dt.date | None:
     """The birth date in an ID number; the century is the one that puts it in the past.
 
     Every row's ID is checked twice (the ID, then against date_of_birth) and birth dates repeat,
     so today's answers are kept per YYMMDD; a new day starts afresh."""
-    if today is not None:
-        return _birth_date(number, today)
     today = _today()
     if [today] != _BIRTHS_DAY:
         _BIRTHS.clear()
@@ -281,10 +279,3 @@ def choice(options: dict[str, str], label: str) -> Parser:
         return lookup[key]
 
     return parse
-
-
-def decimal_number(value: Any) -> Decimal:
-    try:
-        return Decimal(text(value).replace(",", "."))
-    except InvalidOperation:
-        raise ValueError(f"{text(value)!r} is not a number") from None
