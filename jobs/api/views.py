@@ -249,11 +249,11 @@ class JobRetryView(OneJobView):
         return ok(JobSerializer(job).data, message="job queued again", status_code=202)
 
 
-def _bulk_jobs(request: Request, statuses: Sequence[str]) -> Any:
+def _bulk_jobs(request: Request, *, default_status: Sequence[str] = ()) -> Any:
     criteria = BulkFilterSerializer(data=request.data or {})
     criteria.is_valid(raise_exception=True)
     wanted = {**criteria.validated_data}
-    wanted["status"] = wanted.get("status") or statuses
+    wanted["status"] = wanted.get("status") or default_status
     return selectors.job_list(**wanted)
 
 
@@ -271,7 +271,9 @@ class RetryFailedView(APIView):
         message="3 job(s) queued again",
     )
     def post(self, request: Request) -> Response:
-        done = services.jobs_retry(jobs=_bulk_jobs(request, [JobStatus.FAILED]), actor=request.user)
+        # Failed only, unless asked: cancelled jobs are retryable too, but not by this name.
+        jobs = _bulk_jobs(request, default_status=[JobStatus.FAILED])
+        done = services.jobs_retry(jobs=jobs, actor=request.user)
         return ok({"retried": done}, message=f"{done} job(s) queued again", status_code=202)
 
 
@@ -288,8 +290,8 @@ class BulkCancelView(APIView):
         message="12 job(s) cancelled",
     )
     def post(self, request: Request) -> Response:
-        unfinished = [JobStatus.PENDING, JobStatus.SCHEDULED, JobStatus.WAITING, JobStatus.ACTIVE]
-        done = services.jobs_cancel(jobs=_bulk_jobs(request, unfinished), actor=request.user)
+        # jobs_cancel keeps the unfinished jobs of those that match: no default status here.
+        done = services.jobs_cancel(jobs=_bulk_jobs(request), actor=request.user)
         return ok({"cancelled": done}, message=f"{done} job(s) cancelled")
 
 
