@@ -103,9 +103,13 @@ class UploadView(APIView):
         return upload
 
     def status(self, upload: Upload, *, message: str | None = None, code: int = 200) -> Response:
-        upload.refresh_from_db()
         data = UploadStatusSerializer(upload, context={"request": self.request}).data
         return ok(data, message=message, status_code=code)
+
+    def status_after(self, upload: Upload, *, message: str, code: int = 200) -> Response:
+        """The status after a service acted: it changed the job with UPDATEs (a confirm queues a
+        new one), so read the upload again, with its job and uploader in the same query."""
+        return self.status(selectors.upload_list().get(pk=upload.pk), message=message, code=code)
 
 
 class ProcessView(APIView):
@@ -179,7 +183,7 @@ class ConfirmView(UploadView):
     )
     def post(self, request: Request, job_id: str) -> Response:
         upload = services.upload_confirm(upload=self.get_upload(job_id), actor=request.user)
-        return self.status(upload, message="import of the dry run queued", code=202)
+        return self.status_after(upload, message="import of the dry run queued", code=202)
 
 
 class CancelView(UploadView):
@@ -193,7 +197,7 @@ class CancelView(UploadView):
     )
     def post(self, request: Request, job_id: str) -> Response:
         upload = services.upload_cancel(upload=self.get_upload(job_id), actor=request.user)
-        return self.status(upload, message="upload cancelled")
+        return self.status_after(upload, message="upload cancelled")
 
 
 class ErrorsView(UploadView):
@@ -281,7 +285,7 @@ class QueueRetryView(UploadView):
         upload = self.get_upload(job_id)
         assert upload.job is not None
         job_services.job_retry(job=upload.job, actor=request.user)
-        return self.status(upload, message="upload queued again", code=202)
+        return self.status_after(upload, message="upload queued again", code=202)
 
 
 class CleanSerializer(serializers.Serializer):
