@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from jobs import runner
+from jobs.models import JobStatus, QueueJob
+from tests.factories import make_job
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
 from uploads.models import Member
 
@@ -175,7 +179,12 @@ def test_queue_operations_are_for_operators(api) -> None:
     assert api["viewer"].post(f"{BASE}/queue/pause").status_code == 403
     assert api["operator"].post(f"{BASE}/queue/pause").json()["data"]["paused"] is True
     assert api["operator"].post(f"{BASE}/queue/resume").json()["data"]["paused"] is False
+    two_days_ago = timezone.now() - dt.timedelta(days=2)
+    make_job(queue="uploads", status=JobStatus.FAILED, completed_at=two_days_ago)  # cleaned
+    recent = make_job(queue="uploads", status=JobStatus.COMPLETED, completed_at=timezone.now())
+    elsewhere = make_job(queue="default", status=JobStatus.COMPLETED, completed_at=two_days_ago)
     cleaned = api["operator"].post(f"{BASE}/queue/clean", {"gracePeriodHours": 24}, format="json")
-    assert cleaned.json()["data"] == {"cleaned": 0}
+    assert cleaned.json()["data"] == {"cleaned": 1}
+    assert set(QueueJob.objects.values_list("pk", flat=True)) == {recent.pk, elsewhere.pk}
     bad = api["operator"].post(f"{BASE}/queue/clean", {"gracePeriodHours": -1}, format="json")
     assert bad.status_code == 400
