@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, QuerySet, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 
 from jobs import roles
 from uploads.models import Upload
@@ -40,16 +42,22 @@ def upload_statistics(*, visible_to: Any) -> dict[str, Any]:
         .annotate(n=Count("pk"))
         .values_list("import_type", "n")
     )
-    rows = created = 0
-    for validation, database in uploads.values_list("validation_stats", "database_stats"):
-        rows += validation.get("total_rows", 0)
-        created += database.get("created", 0)
-    size = uploads.aggregate(total=Sum("size"))["total"] or 0
+    totals = uploads.aggregate(
+        total_uploads=Count("pk"),
+        rows_processed=_json_sum("validation_stats__total_rows"),
+        rows_created=_json_sum("database_stats__created"),
+        bytes_uploaded=Coalesce(Sum("size"), 0),
+    )
     return {
-        "total_uploads": sum(by_type.values()),
+        "total_uploads": totals["total_uploads"],
         "by_status": by_status,
         "by_import_type": by_type,
-        "rows_processed": rows,
-        "rows_created": created,
-        "bytes_uploaded": size,
+        "rows_processed": totals["rows_processed"],
+        "rows_created": totals["rows_created"],
+        "bytes_uploaded": totals["bytes_uploaded"],
     }
+
+
+def _json_sum(path: str) -> Coalesce:
+    """The sum of a number kept in a JSON field, added up by the database (0 when absent)."""
+    return Coalesce(Sum(Cast(KT(path), BigIntegerField())), 0)
