@@ -130,6 +130,31 @@ def _header_map(
     return None
 
 
+class _HeaderSearch:
+    """Looks for the header row in the first rows of one sheet or several, remembering the first
+    filled row seen, for the message when there is none."""
+
+    def __init__(self, importer: type[ImportType]) -> None:
+        self.importer = importer
+        self.first_row: tuple[Any, ...] | None = None
+
+    def header(
+        self, numbered: Iterator[tuple[int, tuple[Any, ...]]]
+    ) -> tuple[int, dict[int, str], list[str]] | None:
+        """(row number, columns, ignored headers) of the header; `numbered` goes on after it."""
+        for number, cells in numbered:
+            if self.first_row is None and not _is_blank(cells):
+                self.first_row = cells
+            if found := _header_map(cells, self.importer):
+                return number, *found
+            if number >= HEADER_SEARCH_ROWS:
+                break
+        return None
+
+    def refusal(self) -> FileRefused:
+        return _no_header(self.importer, self.first_row)
+
+
 def _no_header(importer: type[ImportType], first: tuple[Any, ...] | None) -> FileRefused:
     wanted = ", ".join(c.name for c in importer.required())
     seen = ", ".join(str(c) for c in (first or ()) if c not in (None, "")) or "nothing"
@@ -174,27 +199,20 @@ def _open_xlsx(path: Path, importer: type[ImportType]) -> Table:
         workbook = xlsx.Workbook(path)
     except (KeyError, ValueError, ParseError, zipfile.BadZipFile, OSError) as exc:
         raise FileRefused("corrupt", f"the workbook cannot be read ({exc})") from None
-    first_row: tuple[Any, ...] | None = None
+    search = _HeaderSearch(importer)
     try:
         for title, sheet in workbook.sheets:
             numbered = workbook.rows(sheet)
-            for number, cells in numbered:
-                first_row = first_row or (cells if not _is_blank(cells) else None)
-                found = _header_map(cells, importer)
-                if found:
-                    columns, ignored = found
-                    estimate = max(0, workbook.dimension_rows(sheet) - number)
-                    rows = _rows(_guarded(numbered), columns)
-                    return Table(
-                        "xlsx", number, columns, ignored, estimate, rows, title, [workbook]
-                    )
-                if number >= HEADER_SEARCH_ROWS:
-                    break
+            if found := search.header(numbered):
+                number, columns, ignored = found
+                estimate = max(0, workbook.dimension_rows(sheet) - number)
+                rows = _rows(_guarded(numbered), columns)
+                return Table("xlsx", number, columns, ignored, estimate, rows, title, [workbook])
     except (KeyError, ValueError, ParseError, zipfile.BadZipFile, OSError, EOFError) as exc:
         workbook.close()
         raise FileRefused("corrupt", f"the workbook is damaged ({exc})") from None
     workbook.close()
-    raise _no_header(importer, first_row)
+    raise search.refusal()
 
 
 def _guarded(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -245,30 +263,19 @@ def _open_csv(path: Path, importer: type[ImportType]) -> Table:
     handle.seek(0)
     reader = csv.reader(handle, dialect)
     numbered = zip(itertools.count(1), map(tuple, reader))
-    first_row = None
+    search = _HeaderSearch(importer)
     try:
-        for number, cells in numbered:
-            first_row = first_row or (cells if not _is_blank(cells) else None)
-            found = _header_map(cells, importer)
-            if found:
-                columns, ignored = found
-                estimate = max(0, _count_lines(path) - number)
-                return Table(
-                    "csv",
-                    number,
-                    columns,
-                    ignored,
-                    estimate,
-                    _rows(numbered, columns),
-                    closers=[handle],
-                )
-            if number >= HEADER_SEARCH_ROWS:
-                break
+        found = search.header(numbered)
     except csv.Error as exc:
         handle.close()
         raise FileRefused("corrupt", f"the CSV cannot be parsed ({exc})") from None
-    handle.close()
-    raise _no_header(importer, first_row)
+    if not found:
+        handle.close()
+        raise search.refusal()
+    number, columns, ignored = found
+    estimate = max(0, _count_lines(path) - number)
+    rows = _rows(numbered, columns)
+    return Table("csv", number, columns, ignored, estimate, rows, closers=[handle])
 
 
 # -- json --------------------------------------------------------------------------------------

@@ -114,6 +114,16 @@ def test_no_header_row_is_refused_saying_what_was_expected(tmp_path: Path) -> No
         read(path)
 
 
+def test_workbook_without_a_header_on_any_sheet_names_its_first_filled_row(
+    tmp_path: Path,
+) -> None:
+    path = write_xlsx(
+        tmp_path / "m.xlsx", {"Notes": [[], ["Membership list"]], "Data": [["name", "age"]]}
+    )
+    with pytest.raises(FileRefused, match=r"first row has: Membership list$"):
+        read(path)
+
+
 @pytest.mark.parametrize(
     ("head", "code", "message"),
     [
