@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from jobs import signals
 from jobs.errors import JobCancelled
-from jobs.models import EventKind, JobEvent, JobStatus, QueueJob
+from jobs.models import EventKind, JobStatus, QueueJob
+from jobs.services.common import event_record
 
 PROGRESS_INTERVAL = 0.25
 CANCEL_CHECK_INTERVAL = 0.5
@@ -128,10 +129,9 @@ class JobContext:
             raise JobCancelled(f"job {self.job.pk} was cancelled")
 
     def record(self, kind: str, message: str = "", **fields: Any) -> None:
-        JobEvent.objects.create(
-            job_id=self.job.pk,
-            at=timezone.now(),
-            kind=kind,
+        event_record(
+            self.job.pk,
+            kind,
             attempt=self.attempt,
             message=message,
             worker_name=self.worker_name,

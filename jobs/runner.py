@@ -36,7 +36,7 @@ from jobs import signals
 from jobs.context import JobContext
 from jobs.errors import JobCancelled
 from jobs.events import publisher_drain
-from jobs.models import EventKind, JobEvent, JobStatus, QueueJob, QueueWorker
+from jobs.models import EventKind, JobStatus, QueueJob, QueueWorker
 from jobs.registry import PermanentError, UnknownJobType, get_job_type
 from jobs.services.common import event_record, job_transition
 from jobs.services.dispatch import jobs_dispatch
@@ -154,14 +154,12 @@ def claim(job_id: str, *, worker_pk: int | None = None, worker_name: str = "") -
             expected=JobStatus.WAITING.value,
         )
         if job is not None:
-            _event_insert(
-                JobEvent(
-                    job_id=job.pk,
-                    kind=EventKind.STARTED.value,
-                    status=JobStatus.ACTIVE.value,
-                    attempt=job.attempts,
-                    worker_name=worker_name or os.environ.get("RQ_WORKER_ID", ""),
-                )
+            event_record(
+                job.pk,
+                EventKind.STARTED,
+                status=JobStatus.ACTIVE,
+                attempt=job.attempts,
+                worker_name=worker_name or os.environ.get("RQ_WORKER_ID", ""),
             )
     if job is None:
         _explain_skip(job_id)
@@ -209,14 +207,12 @@ def _complete(job: QueueJob, result: Any, *, seconds: float) -> bool:
             run_id=job.run_id,
         )
         if row is not None:
-            _event_insert(
-                JobEvent(
-                    job_id=job.pk,
-                    kind=EventKind.COMPLETED.value,
-                    status=JobStatus.COMPLETED.value,
-                    attempt=job.attempts,
-                    message=f"completed in {seconds * 1000:.0f} ms",
-                )
+            event_record(
+                job.pk,
+                EventKind.COMPLETED,
+                status=JobStatus.COMPLETED,
+                attempt=job.attempts,
+                message=f"completed in {seconds * 1000:.0f} ms",
             )
     if row is None:
         logger.info("job %s finished but is no longer this attempt's: result discarded", job.pk)
@@ -328,7 +324,6 @@ def worker_count(outcome: Outcome, *, worker_pk: int | None = None) -> None:
 _JOB_FIELDS = QueueJob._meta.concrete_fields
 _JOB_FIELD = {f.name: f for f in _JOB_FIELDS}
 _ALIASES = {"expected": "status"}  # a value that the WHERE compares with a column
-_EVENT_FIELDS = [f for f in JobEvent._meta.concrete_fields if not f.primary_key]
 
 # waiting -> active, the compare-and-set refused while the job's queue is paused
 _CLAIM = (
@@ -370,17 +365,3 @@ def _job_params(values: dict[str, Any], connection: Any) -> dict[str, Any]:
         name: _JOB_FIELD[_ALIASES.get(name, name)].get_db_prep_save(value, connection)
         for name, value in values.items()
     }
-
-
-def _event_insert(event: JobEvent) -> None:
-    """event_record's INSERT without the ORM's per-call query building."""
-    db = router.db_for_write(JobEvent)
-    connection = connections[db]
-    event.at = timezone.now()
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in _EVENT_FIELDS)
-    placeholders = ", ".join(["%s"] * len(_EVENT_FIELDS))
-    params = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in _EVENT_FIELDS]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {JobEvent._meta.db_table} ({columns}) VALUES ({placeholders})", params
-        )

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from jobs.models import JobEvent, QueueJob
 
 logger = logging.getLogger("jobs")
 Actor = AbstractBaseUser | AnonymousUser | None
+_EVENT_FIELDS = [f for f in JobEvent._meta.concrete_fields if not f.primary_key]
 
 
 def job_transition(job_id: UUID | str, *, expected: Iterable[str], to: str, **fields: Any) -> bool:
@@ -35,22 +36,34 @@ def event_record(
     *,
     message: str = "",
     status: str = "",
+    level: str = "",
     attempt: int = 0,
     actor: Actor = None,
     worker_name: str = "",
     details: dict[str, Any] | None = None,
 ) -> None:
-    JobEvent.objects.create(
+    """Add a line to the job's event log. Every claim and completion writes one: a plain INSERT
+    spares the worker the ORM's query compilation on each call."""
+    event = JobEvent(
         job_id=job_id,
         at=timezone.now(),
         kind=kind,
         status=status,
         attempt=attempt,
         message=message,
+        level=level,
         actor=actor if isinstance(actor, User) else None,
         worker_name=worker_name,
         details=details or {},
     )
+    connection = connections[router.db_for_write(JobEvent)]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _EVENT_FIELDS)
+    placeholders = ", ".join(["%s"] * len(_EVENT_FIELDS))
+    params = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in _EVENT_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {JobEvent._meta.db_table} ({columns}) VALUES ({placeholders})", params
+        )
 
 
 def signal_after_commit(signal: Signal, job: QueueJob) -> None:
