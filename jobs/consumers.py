@@ -47,6 +47,8 @@ def error(code: str, message: str, **fields: Any) -> Message:
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     """Accepts, then refuses with a message a client it cannot authenticate or allow."""
 
+    actions = "ping"  # what the client may send, for the unknown-action answer
+
     async def connect(self) -> None:
         await self.accept()
         user = self.scope.get("user")
@@ -95,22 +97,25 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(content)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
-        if content.get("action") == "ping" or content.get("type") == "ping":
+        action = content.get("action") or content.get("type")
+        if action == "ping":
             await self.send_json({"type": "pong"})
-            return
-        await self.send_json(error("unknown_action", "this endpoint takes no such message"))
+        else:
+            message = f"unknown action {action!r}: use {self.actions}"
+            await self.send_json(error("unknown_action", message))
 
 
 class JobsConsumer(LiveConsumer):
     """Subscribe to jobs by id; get the current state at once, then every change."""
 
+    actions = "subscribe, unsubscribe or ping"
     subscriptions: dict[str, str]  # job id -> the newest `updated_at` sent for it
 
     async def start(self) -> None:
         self.subscriptions = {}
 
     async def disconnect(self, code: int) -> None:
-        for job_id in getattr(self, "subscriptions", set()):
+        for job_id in getattr(self, "subscriptions", {}):
             await self.channel_layer.group_discard(job_group(job_id), self.channel_name)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
@@ -119,15 +124,8 @@ class JobsConsumer(LiveConsumer):
             await self.subscribe(content.get("job_id"))
         elif action in UNSUBSCRIBE:
             await self.unsubscribe(content.get("job_id"))
-        elif action == "ping":
-            await self.send_json({"type": "pong"})
         else:
-            await self.send_json(
-                error(
-                    "unknown_action",
-                    f"unknown action {action!r}: use subscribe, unsubscribe or ping",
-                )
-            )
+            await super().receive_json(content)
 
     async def subscribe(self, raw_id: Any) -> None:
         job_id = _job_id(raw_id)

@@ -213,8 +213,6 @@ class Publisher:
             assert self._idle is not None
             self._idle.clear()
             self._wake.set()
-        elif time.monotonic() - stream.sent_at > 60:  # idle: forget it, or streams grow forever
-            del self._streams[group]
 
     async def _sender(self) -> None:
         """One sender, taking groups in the order they fell due."""
@@ -233,7 +231,7 @@ class Publisher:
                 await asyncio.wait_for(self._layer.group_send(group, event), SEND_TIMEOUT)
             except Exception as exc:
                 self._complain(f"send to {group}", exc)
-            if len(self._streams) > 1000:
+            if len(self._streams) > 1000:  # forget jobs long quiet, or streams grow forever
                 self._forget_idle()
 
     async def _drained(self) -> None:
@@ -319,9 +317,8 @@ def connect() -> None:
     signals.job_progress.connect(_on_progress, dispatch_uid="jobs.events.progress")
     signals.job_submitted.connect(_on_change, dispatch_uid="jobs.events.submitted")
     signals.job_started.connect(_on_change, dispatch_uid="jobs.events.started")
-    for name in ("completed", "failed", "cancelled", "requeued"):
-        signal = getattr(signals, f"job_{name}")
-        signal.connect(  # the runner sends job_completed with the row its UPDATE returned
-            _on_change if name == "completed" else _on_change_reread,
-            dispatch_uid=f"jobs.events.{name}",
-        )
+    # The runner sends job_completed with the row its UPDATE returned.
+    signals.job_completed.connect(_on_change, dispatch_uid="jobs.events.completed")
+    signals.job_failed.connect(_on_change_reread, dispatch_uid="jobs.events.failed")
+    signals.job_cancelled.connect(_on_change_reread, dispatch_uid="jobs.events.cancelled")
+    signals.job_requeued.connect(_on_change_reread, dispatch_uid="jobs.events.requeued")
