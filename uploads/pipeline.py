@@ -248,17 +248,7 @@ class UploadImport:
             return []
         model, key = self.importer.model, self.importer.natural_key
         names = [column.name for column in self.importer.columns]
-        found = rows_existing(model, key, [row.values[key] for row in rows])
-        existing = (
-            {
-                stored[0]: stored
-                for stored in model._default_manager.filter(**{f"{key}__in": found}).values_list(
-                    *names
-                )
-            }
-            if found
-            else {}
-        )
+        existing = self._stored_rows(names, [row.values[key] for row in rows])
         nullable = {f.attname: f.null for f in model._meta.concrete_fields}
         blank = [None if nullable[n] else "" for n in names]
         create: list[dict[str, Any]] = []
@@ -294,6 +284,17 @@ class UploadImport:
         self.stats.updated += len(update)
         self.stats.failed += len(refused)
         return refused
+
+    def _stored_rows(self, names: list[str], keys: list[Any]) -> dict[Any, tuple[Any, ...]]:
+        """The stored values (`names`) of the rows whose natural key is in `keys`, by key. The
+        keys are probed first with one plain query: the ORM's lookup only runs for those found."""
+        model, key = self.importer.model, self.importer.natural_key
+        found = rows_existing(model, key, keys)
+        if not found:
+            return {}
+        at = names.index(key)
+        stored = model._default_manager.filter(**{f"{key}__in": found}).values_list(*names)
+        return {values[at]: values for values in stored}
 
     def _refuse(self, row: ParsedRow, code: str, message: str) -> ParsedRow:
         row.problems.append(RowProblem(self.importer.natural_key, code, message))
