@@ -84,7 +84,7 @@ def job_list(
 ) -> QuerySet[QueueJob]:
     """Jobs matching every given filter, newest first. `visible_to` limits a non-staff user to
     their own jobs."""
-    jobs = QueueJob.objects.select_related("created_by", "worker")
+    jobs = QueueJob.objects.select_related("created_by")
     exact = {
         "type": type,
         "queue": queue,
@@ -133,7 +133,7 @@ def metric_list(
 
 
 def worker_list(*, include_gone: bool = False) -> QuerySet[QueueWorker]:
-    workers = QueueWorker.objects.select_related("current_job")
+    workers = QueueWorker.objects.all()
     if not include_gone:
         workers = workers.exclude(status__in=[WorkerStatus.STOPPED, WorkerStatus.DEAD])
     return workers.order_by("name")

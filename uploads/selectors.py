@@ -23,6 +23,11 @@ def upload_list(*, visible_to: Any = None) -> QuerySet[Upload]:
     return _visible(visible_to).select_related("job", "uploaded_by").order_by("-created_at")
 
 
+def upload_history(*, visible_to: Any) -> QuerySet[Upload]:
+    """Uploads that were queued as jobs, newest first (a refused file never had one)."""
+    return upload_list(visible_to=visible_to).filter(job__isnull=False)
+
+
 def upload_for_job(job_id: Any, *, visible_to: Any) -> Upload:
     return upload_list(visible_to=visible_to).get(job_id=job_id)
 

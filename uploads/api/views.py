@@ -235,7 +235,7 @@ class HistoryView(APIView):
     )
     def get(self, request: Request) -> Response:
         limit = _limit(request, default=50)
-        uploads = selectors.upload_list(visible_to=request.user).filter(job__isnull=False)
+        uploads = selectors.upload_history(visible_to=request.user)
         data = UploadStatusSerializer(uploads[:limit], many=True, context={"request": request})
         return ok(data.data)
 
