@@ -82,7 +82,11 @@ def rows_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # COPY: the fastest way in, by far
             table = quote(model._meta.db_table)
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            # psycopg's own cursor: its errors are turned into Django's (IntegrityError...) here
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
                 for values in params:
                     copy.write_row(values)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from openpyxl import load_workbook
 
 from jobs.models import JobStatus
 from tests.uploads.files import MEMBER_HEADER, imei, members, write_csv, write_xlsx
+from uploads import pipeline
 from uploads.models import Device, Member, Upload
 from uploads.services import upload_confirm
 
@@ -184,3 +186,40 @@ def test_texts_with_tabs_backslashes_and_line_breaks_are_stored_as_given(
     assert upload.database_stats["created"] == len(names)
     stored = dict(Member.objects.values_list("id_number", "first_name"))
     assert [stored[row[0]] for row in rows] == names
+
+
+def test_batches_of_new_and_stored_rows_in_turn_are_each_counted_right(
+    tmp_path: Path, run_import: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of new rows goes in without a key lookup; one with stored keys (here the second)
+    is rolled back and written the careful way, and the batch after it is new again."""
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
+    rows = members(9)
+    stored = [list(row) for row in rows[3:6]]
+    run_import(write_csv(tmp_path / "stored.csv", [MEMBER_HEADER, *stored]))
+    rows[4][2] = "Renamed"
+    upload = run_import(write_csv(tmp_path / "all.csv", [MEMBER_HEADER, *rows]))
+    assert upload.database_stats == {"created": 6, "updated": 1, "unchanged": 2, "failed": 0}
+    assert Member.objects.count() == 9
+    assert Member.objects.get(id_number=rows[4][0]).last_name == "Renamed"
+
+
+def test_a_sheet_damaged_past_its_first_batches_fails_once_with_the_reason(
+    tmp_path: Path, run_import: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The damage is found by the thread that reads ahead; the job fails for good (a retry
+    would find the same damage), keeping the batches committed before it."""
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 10)
+    whole = write_xlsx(tmp_path / "whole.xlsx", {"Members": [MEMBER_HEADER, *members(50)]})
+    cut = tmp_path / "cut.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(cut, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: data.index(b'<row r="35"') + 20]  # cut inside row 35
+            target.writestr(item, data)
+    upload = run_import(cut)
+    assert upload.job.status == JobStatus.FAILED
+    assert upload.job.attempts == 1
+    assert upload.job.error_message.startswith("the workbook is damaged")
+    assert Member.objects.count() == 30  # rows 2 to 31: the three batches before the damage
