@@ -260,6 +260,11 @@ def _plain_cells(prefix: str) -> re.Pattern[str]:
     )
 
 
+def _in_columns(values: dict[int, Any]) -> tuple[Any, ...]:
+    """Cell values by column index, as a row from column A (None where a cell is left out)."""
+    return tuple(values.get(i) for i in range(max(values) + 1)) if values else ()
+
+
 def _attributes(text: str) -> dict[str, str]:
     return {name: double or single for name, double, single in _ATTR.findall(text)}
 
@@ -350,33 +355,38 @@ class SheetScanner:
             close = self._find_growing(row_end, position)
             values = self._plain_cells(plain, position, close)
             if values is None:
-                values = self._cells(cell, position, close)
+                values = _in_columns(self._cells(cell, position, close))
             position = close + len(row_end)
             if position > _CHUNK:  # let go of what was read
                 self.text, position = self.text[position:], 0
             if values:
-                width = max(values) + 1
-                yield number, tuple(values.get(i) for i in range(width))
+                yield number, values
         self._check_end(position)
 
-    def _plain_cells(self, plain: re.Pattern[str], start: int, end: int) -> dict[int, Any] | None:
-        """The cells of a row whose cells are all plain (see _plain_cells), or None."""
-        values: dict[int, Any] = {}
+    def _plain_cells(self, plain: re.Pattern[str], start: int, end: int) -> tuple[Any, ...] | None:
+        """The cells of a row whose cells are all plain (see _plain_cells) and in column order,
+        from column A, or None."""
+        values: list[Any] = []
         value_of, columns = self.book.value_of, _column_cache
         cells = plain.findall(self.text, start, end)
-        for index, (letters, style, kind, number, inline, other) in enumerate(cells):
+        for letters, style, kind, number, inline, other in cells:
             if other:
                 return None
-            column = columns.get(letters) if letters else index
-            if column is None:
-                column = _column_index(letters)
+            if letters:
+                column = columns.get(letters)
+                if column is None:
+                    column = _column_index(letters)
+                if column != len(values):
+                    if column < len(values):  # out of order: the careful way sorts it out
+                        return None
+                    values.extend([None] * (column - len(values)))  # cells left out
             if kind == "inlineStr":
-                values[column] = inline
+                values.append(inline)
             elif number:
-                values[column] = value_of(kind or "n", style or None, number)
+                values.append(value_of(kind or "n", style or None, number))
             else:
-                values[column] = None
-        return values
+                values.append(None)
+        return tuple(values)
 
     def _cells(self, cell: re.Pattern[str], start: int, end: int) -> dict[int, Any]:
         text, values, value = self.text, {}, self._value
