@@ -19,7 +19,8 @@ T = TypeVar("T")
 
 # How long a thread that has the GIL keeps it from one waiting for it (Python's default is 5 ms).
 # The writer waits for the database a few dozen times per batch, and after each answer it waits for
-# the reading thread to let go of the GIL: at 5 ms a time, that gave back half the overlap gained.
+# the reading thread to let go of the GIL. 100k rows of xlsx on PostgreSQL (a noisy machine):
+# 4.9-5.0 s without the thread; with it 4.6-4.7 s at 5 ms, 4.2-4.6 s at 0.05-1 ms.
 SWITCH_INTERVAL = 0.0005
 
 
