@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -129,26 +130,9 @@ def id_number(value: Any) -> str:
     return number
 
 
-_BIRTHS: dict[str, dt.date] = {}  # YYMMDD -> birth date, for _BIRTHS_DAY
-_BIRTHS_DAY: list[dt.date] = []
-_BIRTHS_MAX = 50_000  # a century of dates fits; the cache never grows past this
-
-
 def id_birth_date(number: str) -> dt.date | None:
-    """The birth date in an ID number; the century is the one that puts it in the past.
-
-    Every row's ID is checked twice (the ID, then against date_of_birth) and birth dates repeat,
-    so today's answers are kept per YYMMDD; a new day starts afresh."""
-    today = _today()
-    if [today] != _BIRTHS_DAY:
-        _BIRTHS.clear()
-        _BIRTHS_DAY[:] = [today]
-    born = _BIRTHS.get(number[:6])
-    if born is None:
-        born = _birth_date(number, today)
-        if born is not None and len(_BIRTHS) < _BIRTHS_MAX:
-            _BIRTHS[number[:6]] = born
-    return born
+    """The birth date in an ID number; the century is the one that puts it in the past."""
+    return _birth_date(number[:6], _today())
 
 
 _TODAY: list[tuple[dt.date, float]] = []  # (today, the timestamp of the midnight that ends it)
@@ -164,8 +148,11 @@ def _today() -> dt.date:
     return _TODAY[0][0]
 
 
-def _birth_date(number: str, today: dt.date) -> dt.date | None:
-    yy, mm, dd = int(number[0:2]), int(number[2:4]), int(number[4:6])
+# Every row's ID is checked twice (the ID, then against date_of_birth) and birth dates repeat:
+# a century of YYMMDD fits in the cache.
+@functools.lru_cache(maxsize=50_000)
+def _birth_date(yymmdd: str, today: dt.date) -> dt.date | None:
+    yy, mm, dd = int(yymmdd[0:2]), int(yymmdd[2:4]), int(yymmdd[4:6])
     for century in (2000, 1900):
         try:
             born = dt.date(century + yy, mm, dd)
