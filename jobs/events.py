@@ -320,5 +320,6 @@ def connect() -> None:
     # The runner sends job_completed with the row its UPDATE returned.
     signals.job_completed.connect(_on_change, dispatch_uid="jobs.events.completed")
     signals.job_failed.connect(_on_change_reread, dispatch_uid="jobs.events.failed")
-    signals.job_cancelled.connect(_on_change_reread, dispatch_uid="jobs.events.cancelled")
+    # job_cancel re-reads the row after cancelling it; a horse writes no progress past a cancel.
+    signals.job_cancelled.connect(_on_change, dispatch_uid="jobs.events.cancelled")
     signals.job_requeued.connect(_on_change_reread, dispatch_uid="jobs.events.requeued")

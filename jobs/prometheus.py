@@ -29,7 +29,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from jobs import selectors, signals
-from jobs.models import QueueJob
+from jobs.models import JobStatus, QueueJob
 from queueproject.redis_client import redis_from_url
 
 logger = logging.getLogger("jobs.prometheus")
@@ -136,13 +136,8 @@ def _on_failed(sender: Any, *, job: QueueJob, **kwargs: Any) -> None:
     _observe_run(job, "failed")  # every failed attempt, whether it will retry or not
 
 
-def _on_cancelled(sender: Any, *, job: QueueJob, **kwargs: Any) -> None:
-    try:  # only a running attempt has a run time; a job cancelled while it waited had none
-        running = selectors.job_cancelled_from(job=job) == "active"
-    except Exception:
-        logger.exception("could not read how job %s was cancelled", job.pk)
-        return
-    if running:
+def _on_cancelled(sender: Any, *, job: QueueJob, previous: str = "", **kwargs: Any) -> None:
+    if previous == JobStatus.ACTIVE:  # a job cancelled while it waited had no run time
         _observe_run(job, "cancelled")
 
 

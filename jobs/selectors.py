@@ -14,8 +14,6 @@ from django.utils import timezone
 
 from jobs import roles
 from jobs.models import (
-    EventKind,
-    JobEvent,
     JobStatus,
     QueueJob,
     QueueMetric,
@@ -204,14 +202,3 @@ def _worker_gauges(queues: list[str]) -> tuple[dict[str, int], dict[str, int]]:
         for queue in {name.rpartition(".")[0] for name in rq_queues or []}:
             by_queue[queue] = by_queue.get(queue, 0) + 1
     return by_status, by_queue
-
-
-def job_cancelled_from(*, job: QueueJob) -> str | None:
-    """The status a cancelled job was in when it was cancelled (its last cancel event says)."""
-    details = (
-        JobEvent.objects.filter(job_id=job.pk, kind=EventKind.CANCELLED)
-        .order_by("-at", "-pk")
-        .values_list("details", flat=True)
-        .first()
-    )
-    return details.get("from") if isinstance(details, dict) else None

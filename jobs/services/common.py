@@ -66,11 +66,11 @@ def event_record(
         )
 
 
-def signal_after_commit(signal: Signal, job: QueueJob) -> None:
+def signal_after_commit(signal: Signal, job: QueueJob, **details: Any) -> None:
     """Send a lifecycle signal once the change is committed; a failing listener is only logged."""
 
     def send() -> None:
-        for receiver, result in signal.send_robust(sender=QueueJob, job=job):
+        for receiver, result in signal.send_robust(sender=QueueJob, job=job, **details):
             if isinstance(result, Exception):
                 logger.warning("signal receiver %r failed: %s", receiver, result)
 

@@ -70,7 +70,7 @@ def job_cancel(*, job: QueueJob, actor: Actor = None) -> QueueJob:
         actor=actor,
         details={"from": status},
     )
-    signal_after_commit(signals.job_cancelled, job)
+    signal_after_commit(signals.job_cancelled, job, previous=status)
     return job
 
 
