@@ -219,8 +219,7 @@ def _complete(job: QueueJob, result: Any, *, seconds: float) -> bool:
         return False
     # The row as committed, progress written by the work horse included: receivers need not
     # read it again.
-    job.__dict__.update({f.attname: getattr(row, f.attname) for f in _JOB_FIELDS})
-    signals.job_completed.send_robust(sender=QueueJob, job=job)
+    signals.job_completed.send_robust(sender=QueueJob, job=row)
     return True
 
 
