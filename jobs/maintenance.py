@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db.models import Count, F, Min, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from jobs.models import (
@@ -29,7 +29,8 @@ from jobs.models import (
     WorkerStatus,
 )
 from jobs.runner import hand_back, record_attempt_failure
-from jobs.services.dispatch import configured_queues, jobs_dispatch, paused_queues
+from jobs.selectors import job_counts_by_queue_and_status, paused_queues
+from jobs.services.dispatch import configured_queues, jobs_dispatch
 from queueproject.redis_client import get_redis
 from queueproject.redis_settings import worker_queue_names
 
@@ -166,7 +167,7 @@ def metrics_snapshot(*, now: dt.datetime) -> int:
     previous = QueueMetric.objects.order_by("-captured_at").values_list("captured_at", flat=True)
     since = previous.first() or now - dt.timedelta(seconds=settings.MAINTENANCE_INTERVAL)
     interval = max((now - since).total_seconds(), 0.001)
-    counts = _status_counts()
+    counts = job_counts_by_queue_and_status()
     live = list(QueueWorker.objects.filter(status__in=LIVE_WORKER).values_list("queues", flat=True))
     rows = [
         _metric(queue, counts, live, since=since, now=now, interval=interval)
@@ -174,11 +175,6 @@ def metrics_snapshot(*, now: dt.datetime) -> int:
     ]
     QueueMetric.objects.bulk_create(rows)
     return len(rows)
-
-
-def _status_counts() -> dict[tuple[str, str], int]:
-    rows = QueueJob.objects.order_by().values_list("queue", "status").annotate(n=Count("pk"))
-    return {(queue, status): n for queue, status, n in rows}
 
 
 def _metric(

@@ -36,14 +36,29 @@ def job_counts_by_status() -> dict[str, int]:
     return {status: counts.get(status, 0) for status in JobStatus.values}
 
 
+def job_counts_by_queue_and_status() -> dict[tuple[str, str], int]:
+    """(queue, status) -> jobs, for the pairs that have any."""
+    rows = QueueJob.objects.order_by().values_list("queue", "status").annotate(n=Count("pk"))
+    return {(queue, status): n for queue, status, n in rows}
+
+
+def paused_queues() -> set[str]:
+    return set(QueueState.objects.filter(paused=True).values_list("queue", flat=True))
+
+
+def queue_max_waiting(queue: str) -> int:
+    """The backpressure limit of a queue (QUEUE_MAX_WAITING), 0 for none."""
+    limits: dict[str, int] = settings.QUEUE_MAX_WAITING
+    return limits.get(queue, limits.get("*", 0))
+
+
 def queue_stats() -> dict[str, Any]:
     """Counts under the seeds' names, for all queues and per queue. `waiting` holds the jobs that
     wait to run (pending or in Redis); in a paused queue they count as `paused` instead; `delayed`
     are the scheduled ones (including retry backoff)."""
-    paused = set(QueueState.objects.filter(paused=True).values_list("queue", flat=True))
-    rows = QueueJob.objects.order_by().values_list("queue", "status").annotate(n=Count("pk"))
+    paused = paused_queues()
     queues = {name: _empty(name in paused) for name in settings.JOB_QUEUES}
-    for queue, status, n in rows:
+    for (queue, status), n in job_counts_by_queue_and_status().items():
         stats = queues.setdefault(queue, _empty(queue in paused))
         key = _stat_key(status, is_paused=queue in paused)
         stats[key] += n
@@ -114,8 +129,7 @@ def job_search(jobs: QuerySet[QueueJob], text: str) -> QuerySet[QueueJob]:
 
 def processing_suspended() -> bool:
     """True when every configured queue is paused (the seeds' worker "stopped")."""
-    paused = set(QueueState.objects.filter(paused=True).values_list("queue", flat=True))
-    return set(settings.JOB_QUEUES) <= paused
+    return set(settings.JOB_QUEUES) <= paused_queues()
 
 
 def metric_list(
@@ -154,11 +168,10 @@ class QueueGauges:
 def queue_gauges(*, now: dt.datetime | None = None) -> QueueGauges:
     """Four aggregate queries, whatever the size of the ledger."""
     now = now or timezone.now()
-    counts = dict(_counts_by_queue_and_status())
-    paused = set(QueueState.objects.filter(paused=True).values_list("queue", flat=True))
+    counts = job_counts_by_queue_and_status()
+    paused = paused_queues()
     queues = list(dict.fromkeys([*settings.JOB_QUEUES, *(q for q, _ in counts), *paused]))
     oldest = _oldest_waiting(now)
-    limits: dict[str, int] = settings.QUEUE_MAX_WAITING
     workers, queue_workers = _worker_gauges(queues)
     return QueueGauges(
         queues=queues,
@@ -166,15 +179,10 @@ def queue_gauges(*, now: dt.datetime | None = None) -> QueueGauges:
         paused={q: q in paused for q in queues},
         processing_suspended=set(settings.JOB_QUEUES) <= paused,
         oldest_waiting_seconds={q: oldest.get(q, 0.0) for q in queues},
-        max_waiting={q: limits.get(q, limits.get("*", 0)) for q in queues},
+        max_waiting={q: queue_max_waiting(q) for q in queues},
         workers=workers,
         queue_workers=queue_workers,
     )
-
-
-def _counts_by_queue_and_status() -> list[tuple[tuple[str, str], int]]:
-    rows = QueueJob.objects.order_by().values_list("queue", "status").annotate(n=Count("pk"))
-    return [((queue, status), n) for queue, status, n in rows]
 
 
 def _oldest_waiting(now: dt.datetime) -> dict[str, float]:

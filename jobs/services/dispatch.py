@@ -19,7 +19,8 @@ from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
-from jobs.models import JobStatus, QueueJob, QueueState
+from jobs.models import JobStatus, QueueJob
+from jobs.selectors import paused_queues
 from queueproject.redis_client import get_redis
 from queueproject.redis_settings import rq_queue_name
 
@@ -28,10 +29,6 @@ logger = logging.getLogger("jobs.dispatch")
 RUNNER = "jobs.runner.execute"
 FAILURE_TTL = 24 * 3600  # the ledger keeps the history; RQ's copy is only for django-rq's views
 CHUNK = 500
-
-
-def paused_queues() -> list[str]:
-    return list(QueueState.objects.filter(paused=True).values_list("queue", flat=True))
 
 
 def jobs_dispatch(

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Count
@@ -18,6 +17,7 @@ from jobs import signals
 from jobs.errors import InvalidJob, QueueFull
 from jobs.models import JobSource, JobStatus, QueueJob
 from jobs.registry import UnknownJobType, get_job_type
+from jobs.selectors import queue_max_waiting
 from jobs.services.common import Actor, signal_after_commit
 from jobs.services.dispatch import configured_queues, jobs_dispatch
 
@@ -127,11 +127,10 @@ def _scheduled_at(where: str, value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _check_backpressure(jobs: list[QueueJob]) -> None:
-    limits: dict[str, int] = settings.QUEUE_MAX_WAITING
     wanted: dict[str, int] = {}
     for job in jobs:
         wanted[job.queue] = wanted.get(job.queue, 0) + 1
-    limited = [queue for queue in wanted if limits.get(queue, limits.get("*", 0))]
+    limited = [queue for queue in wanted if queue_max_waiting(queue)]
     if not limited:
         return
     backlog = dict(
@@ -141,7 +140,7 @@ def _check_backpressure(jobs: list[QueueJob]) -> None:
         .values_list("queue", "n")
     )
     for queue in limited:
-        limit = limits.get(queue, limits.get("*", 0))
+        limit = queue_max_waiting(queue)
         if backlog.get(queue, 0) + wanted[queue] > limit:
             raise QueueFull(
                 queue=queue, limit=limit, backlog=backlog.get(queue, 0), requested=wanted[queue]
