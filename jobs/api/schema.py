@@ -152,8 +152,6 @@ def envelope_schema(
 
 
 def _success(data: Any, name: str, status: int, example: Any, message: str | None) -> Any:
-    if example is None and data is not None:
-        return OpenApiResponse(enveloped(data, name=name))
     body: dict[str, Any] = {"success": True}
     if message:
         body["message"] = message

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
+
 JOBS = "/api/v1/queue/jobs"
 NOOP = {"type": "system.noop"}
 

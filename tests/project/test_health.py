@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from django.db import connections
 
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.conftest import free_port
 
 
 @pytest.mark.django_db
@@ -41,7 +35,7 @@ def test_healthz_names_the_database_when_it_is_unreachable(client) -> None:
     if conn.vendor == "sqlite":
         conn.settings_dict["NAME"] = "/nonexistent-directory/db.sqlite3"
     else:
-        conn.settings_dict.update(HOST="127.0.0.1", PORT=closed_port())
+        conn.settings_dict.update(HOST="127.0.0.1", PORT=free_port())
     try:
         response = client.get("/healthz")
     finally:
