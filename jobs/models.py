@@ -7,6 +7,8 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
 
 
 class JobStatus(models.TextChoices):
@@ -97,6 +99,10 @@ class QueueJob(models.Model):
     def __str__(self) -> str:
         return f"{self.type} {str(self.id)[:8]} ({self.status})"
 
+    def get_absolute_url(self) -> str:
+        """The job's page in the dashboard (the admin's "View on site")."""
+        return reverse("dashboard:job-detail", args=[self.pk])
+
 
 class WorkerStatus(models.TextChoices):
     IDLE = "idle", "Idle"
@@ -131,6 +137,16 @@ class QueueWorker(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def queue_names(self) -> list[str]:
+        """The ledger's queues this worker serves (it listens on one RQ queue per priority)."""
+        return list(dict.fromkeys(name.rpartition(".")[0] or name for name in self.queues or []))
+
+    @property
+    def lifetime_seconds(self) -> float:
+        end = self.stopped_at or timezone.now()
+        return max(0.0, (end - self.started_at).total_seconds())
 
 
 class QueueMetric(models.Model):

@@ -53,3 +53,17 @@ def can_operate(user: Any) -> bool:
 
 def is_read_only(user: Any) -> bool:
     return QUEUE_VIEWER in _groups(user) and not can_operate(user)
+
+
+def can_act_on_job(user: Any, job: Any) -> bool:
+    """Operators act on every job; others on the jobs they submitted, unless read-only."""
+    if can_operate(user):
+        return True
+    owner = getattr(job, "created_by_id", None)
+    mine = owner is not None and owner == getattr(user, "pk", None)
+    return mine and not is_read_only(user)
+
+
+def can_submit(user: Any) -> bool:
+    """Submit jobs and uploads from the dashboard: any signed-in user but a read-only viewer."""
+    return bool(getattr(user, "is_authenticated", False)) and not is_read_only(user)

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from jobs import roles
 from jobs.models import (
+    EventKind,
+    JobEvent,
     JobStatus,
     QueueJob,
     QueueMetric,
@@ -25,20 +27,22 @@ from jobs.models import (
 STAT_KEYS = ["waiting", "active", "completed", "failed", "delayed", "paused", "cancelled", "total"]
 
 
-def job_counts_by_status() -> dict[str, int]:
-    """Every status with its number of jobs, zeros included, in lifecycle order."""
+def job_counts_by_status(*, jobs: QuerySet[QueueJob] | None = None) -> dict[str, int]:
+    """Every status with its number of jobs (of `jobs`, or all), zeros included, in lifecycle
+    order."""
+    jobs = QueueJob.objects.all() if jobs is None else jobs
     counts = dict(
-        QueueJob.objects.order_by()
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
+        jobs.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
     )
     return {status: counts.get(status, 0) for status in JobStatus.values}
 
 
-def job_counts_by_queue_and_status() -> dict[tuple[str, str], int]:
-    """(queue, status) -> jobs, for the pairs that have any."""
-    rows = QueueJob.objects.order_by().values_list("queue", "status").annotate(n=Count("pk"))
+def job_counts_by_queue_and_status(
+    *, jobs: QuerySet[QueueJob] | None = None
+) -> dict[tuple[str, str], int]:
+    """(queue, status) -> jobs (of `jobs`, or all), for the pairs that have any."""
+    jobs = QueueJob.objects.all() if jobs is None else jobs
+    rows = jobs.order_by().values_list("queue", "status").annotate(n=Count("pk"))
     return {(queue, status): n for queue, status, n in rows}
 
 
@@ -52,13 +56,13 @@ def queue_max_waiting(queue: str) -> int:
     return limits.get(queue, limits.get("*", 0))
 
 
-def queue_stats() -> dict[str, Any]:
-    """Counts under the seeds' names, for all queues and per queue. `waiting` holds the jobs that
-    wait to run (pending or in Redis); in a paused queue they count as `paused` instead; `delayed`
-    are the scheduled ones (including retry backoff)."""
+def queue_stats(*, jobs: QuerySet[QueueJob] | None = None) -> dict[str, Any]:
+    """Counts under the seeds' names, for all queues and per queue, of `jobs` (or all jobs).
+    `waiting` holds the jobs that wait to run (pending or in Redis); in a paused queue they count
+    as `paused` instead; `delayed` are the scheduled ones (including retry backoff)."""
     paused = paused_queues()
     queues = {name: _empty(name in paused) for name in settings.JOB_QUEUES}
-    for (queue, status), n in job_counts_by_queue_and_status().items():
+    for (queue, status), n in job_counts_by_queue_and_status(jobs=jobs).items():
         stats = queues.setdefault(queue, _empty(queue in paused))
         key = _stat_key(status, is_paused=queue in paused)
         stats[key] += n
@@ -210,3 +214,146 @@ def _worker_gauges(queues: list[str]) -> tuple[dict[str, int], dict[str, int]]:
         for queue in {name.rpartition(".")[0] for name in rq_queues or []}:
             by_queue[queue] = by_queue.get(queue, 0) + 1
     return by_status, by_queue
+
+
+def oldest_waiting_seconds(*, now: dt.datetime | None = None) -> dict[str, float]:
+    """Per queue, the age of the oldest job that waits to run; queues with none are left out."""
+    return _oldest_waiting(now or timezone.now())
+
+
+def queue_backlog_by_priority() -> dict[str, dict[int, int]]:
+    """queue -> priority -> jobs waiting to run (pending or waiting), where there are any."""
+    rows = (
+        QueueJob.objects.filter(status__in=[JobStatus.PENDING, JobStatus.WAITING])
+        .order_by()
+        .values_list("queue", "priority")
+        .annotate(n=Count("pk"))
+    )
+    backlog: dict[str, dict[int, int]] = {}
+    for queue, priority, n in rows:
+        backlog.setdefault(queue, {})[priority] = n
+    return backlog
+
+
+def job_count_capped(jobs: QuerySet[QueueJob], *, cap: int) -> int:
+    """How many jobs match, counted exactly up to `cap`; cap + 1 means "more than cap"."""
+    return jobs.order_by().values("pk")[: cap + 1].count()
+
+
+def job_events(job: QueueJob) -> list[JobEvent]:
+    """The job's history, oldest first, with the actor of each event."""
+    return list(job.events.select_related("actor").order_by("at", "id"))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    number: int
+    worker: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None  # None while it runs
+    outcome: str  # the event kind that ended it, or "" while it runs
+    error: str
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        return None if self.ended_at is None else self.ended_at - self.started_at
+
+
+ATTEMPT_ENDS = {
+    EventKind.COMPLETED,
+    EventKind.FAILED,
+    EventKind.HANDED_BACK,
+    EventKind.STALLED,
+    EventKind.CANCELLED,
+}
+
+
+def job_attempts(events: Sequence[JobEvent]) -> list[Attempt]:
+    """The attempts told by a job's events: each start, and the event that ended it."""
+    attempts: list[Attempt] = []
+    open_: JobEvent | None = None
+    for event in events:
+        if event.kind == EventKind.STARTED:
+            if open_ is not None:  # a start without an end: the attempt was lost
+                attempts.append(_attempt(open_, None))
+            open_ = event
+        elif event.kind in ATTEMPT_ENDS and open_ is not None:
+            attempts.append(_attempt(open_, event))
+            open_ = None
+    if open_ is not None:
+        attempts.append(_attempt(open_, None))
+    return attempts
+
+
+def _attempt(start: JobEvent, end: JobEvent | None) -> Attempt:
+    return Attempt(
+        number=start.attempt,
+        worker=start.worker_name,
+        started_at=start.at,
+        ended_at=end.at if end else None,
+        outcome=end.kind if end else "",
+        error=end.message if end and end.kind != EventKind.COMPLETED else "",
+    )
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    """All queues' snapshots within one time bucket, combined."""
+
+    at: dt.datetime
+    throughput_per_minute: float
+    wait_p50_ms: float | None
+    wait_p95_ms: float | None
+    run_p50_ms: float | None
+    run_p95_ms: float | None
+    error_rate: float
+
+
+METRIC_COLUMNS = (
+    "captured_at",
+    "interval_seconds",
+    "completed",
+    "failed",
+    "wait_p50_ms",
+    "wait_p95_ms",
+    "run_p50_ms",
+    "run_p95_ms",
+)
+
+
+def metric_series(
+    *, window: dt.timedelta, buckets: int = 60, now: dt.datetime | None = None
+) -> list[MetricPoint]:
+    """The queue_metrics snapshots of the last `window`, in `buckets` equal slices (empty slices
+    left out): jobs finished per minute, error rate, and the slice's worst p50/p95 wait and run
+    times (the snapshots' percentiles cannot be merged exactly)."""
+    now = now or timezone.now()
+    start = now - window
+    width = window / buckets
+    slices: dict[int, list[tuple[Any, ...]]] = {}
+    rows = (
+        QueueMetric.objects.filter(captured_at__gte=start).order_by().values_list(*METRIC_COLUMNS)
+    )
+    for row in rows.iterator(chunk_size=5000):
+        slices.setdefault(min(int((row[0] - start) / width), buckets - 1), []).append(row)
+    return [_metric_point(start + width * (i + 0.5), slices[i]) for i in sorted(slices)]
+
+
+def _metric_point(at: dt.datetime, rows: list[tuple[Any, ...]]) -> MetricPoint:
+    completed = sum(row[2] for row in rows)
+    failed = sum(row[3] for row in rows)
+    seconds = max(row[1] for row in rows) * len({row[0] for row in rows})
+
+    def worst(column: int) -> float | None:
+        values = [row[column] for row in rows if row[column] is not None]
+        return max(values) if values else None
+
+    return MetricPoint(
+        at=at,
+        throughput_per_minute=(completed + failed) * 60 / seconds if seconds else 0.0,
+        wait_p50_ms=worst(4),
+        wait_p95_ms=worst(5),
+        run_p50_ms=worst(6),
+        run_p95_ms=worst(7),
+        error_rate=failed / (completed + failed) if completed + failed else 0.0,
+    )

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from jobs.api.views import UnknownEndpoint
@@ -16,5 +17,6 @@ urlpatterns = [
     re_path(r"^api/", UnknownEndpoint.as_view()),
     path("admin/", admin.site.urls),
     path("django-rq/", include("django_rq.urls")),
-    path("", include("dashboard.urls")),
+    path("dashboard/", include("dashboard.urls")),
+    path("", RedirectView.as_view(pattern_name="dashboard:overview"), name="home"),
 ]

@@ -26,11 +26,7 @@ class JobAccess(BasePermission):
     message = "you may not change this job"
 
     def has_object_permission(self, request: Request, view: Any, job: QueueJob) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        if roles.can_operate(request.user):
-            return True
-        return job.created_by_id == request.user.pk and not roles.is_read_only(request.user)
+        return request.method in SAFE_METHODS or roles.can_act_on_job(request.user, job)
 
 
 def allowed_priority(user: Any, requested: int | None) -> int:

@@ -1,6 +1,14 @@
 """Writes to the job ledger. Views, admin actions, consumers and commands call these."""
 
-from jobs.services.bulk import jobs_cancel, jobs_clean, jobs_retry
+from jobs.services.bulk import (
+    BULK_ACTIONS,
+    BulkOutcome,
+    jobs_act,
+    jobs_cancel,
+    jobs_clean,
+    jobs_delete,
+    jobs_retry,
+)
 from jobs.services.control import (
     job_cancel,
     job_delete,
@@ -16,6 +24,8 @@ from jobs.services.dispatch import jobs_dispatch
 from jobs.services.submit import JobSpec, job_submit, job_submit_batch
 
 __all__ = [
+    "BULK_ACTIONS",
+    "BulkOutcome",
     "JobSpec",
     "job_cancel",
     "job_delete",
@@ -23,8 +33,10 @@ __all__ = [
     "job_retry",
     "job_submit",
     "job_submit_batch",
+    "jobs_act",
     "jobs_cancel",
     "jobs_clean",
+    "jobs_delete",
     "jobs_dispatch",
     "jobs_promote_next",
     "jobs_retry",

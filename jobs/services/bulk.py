@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -11,8 +12,16 @@ from django.utils import timezone
 
 from jobs.errors import InvalidJob, InvalidTransition
 from jobs.models import JobStatus, QueueJob
+from jobs.selectors import job_counts_by_status
 from jobs.services.common import Actor
-from jobs.services.control import CANCELLABLE, RETRYABLE, job_cancel, job_retry
+from jobs.services.control import (
+    CANCELLABLE,
+    DELETABLE,
+    RETRYABLE,
+    job_cancel,
+    job_delete,
+    job_retry,
+)
 
 FINISHED = [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED]
 CHUNK = 1000
@@ -57,6 +66,49 @@ def jobs_retry(*, jobs: QuerySet[QueueJob], actor: Actor = None) -> int:
 def jobs_cancel(*, jobs: QuerySet[QueueJob], actor: Actor = None) -> int:
     """Cancel every unfinished job in `jobs`; returns how many were cancelled."""
     return _each(jobs.filter(status__in=CANCELLABLE), lambda job: job_cancel(job=job, actor=actor))
+
+
+def jobs_delete(*, jobs: QuerySet[QueueJob], actor: Actor = None) -> int:
+    """Delete every job in `jobs` that is neither in Redis nor running; returns how many."""
+    return _each(jobs.filter(status__in=DELETABLE), lambda job: job_delete(job=job, actor=actor))
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    verb: str  # "retry"
+    past: str  # "retried"
+    applies_to: frozenset[str]  # the statuses the action takes
+    run: Callable[..., int]
+
+
+BULK_ACTIONS = {
+    "retry": BulkAction("retry", "retried", frozenset(RETRYABLE), jobs_retry),
+    "cancel": BulkAction("cancel", "cancelled", frozenset(CANCELLABLE), jobs_cancel),
+    "delete": BulkAction("delete", "deleted", frozenset(DELETABLE), jobs_delete),
+}
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What a bulk action did: `done` jobs; `skipped` by status (the action does not take jobs in
+    that status); `moved` jobs it took when counted that changed state before it reached them."""
+
+    action: BulkAction
+    done: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    moved: int = 0
+
+
+def jobs_act(*, action: str, jobs: QuerySet[QueueJob], actor: Actor = None) -> BulkOutcome:
+    """Run a bulk action (retry, cancel, delete) on `jobs` and say what it did and skipped."""
+    bulk = BULK_ACTIONS.get(action)
+    if bulk is None:
+        raise InvalidJob(f"unknown action {action!r}: use {', '.join(BULK_ACTIONS)}")
+    counts = job_counts_by_status(jobs=jobs)
+    taken = sum(n for status, n in counts.items() if status in bulk.applies_to)
+    done = bulk.run(jobs=jobs, actor=actor)
+    skipped = {s: n for s, n in counts.items() if n and s not in bulk.applies_to}
+    return BulkOutcome(action=bulk, done=done, skipped=skipped, moved=max(0, taken - done))
 
 
 def _each(jobs: QuerySet[QueueJob], action: Callable[[QueueJob], object]) -> int:
