@@ -100,7 +100,7 @@ def _decode(cursor: str, model: type[Model], column: str) -> _Position:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, pk, backwards = json.loads(raw)
         UUID(pk)
-        field = cast(Field[Any, Any], model._meta.get_field(column))
+        field = cast("Field[Any, Any]", model._meta.get_field(column))
         if value is not None:
             value = field.to_python(value)
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
