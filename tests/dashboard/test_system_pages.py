@@ -161,3 +161,27 @@ def test_overview_costs_the_same_queries_for_few_or_many_queues_and_workers(brow
         return len(captured)
 
     assert queries(1) == queries(10)
+
+
+def test_the_admin_and_the_dashboard_link_to_each_other(browser_as) -> None:
+    job = make_job()
+    client = browser_as("operator")
+    client.force_login(client_user_superuser())
+    assert 'href="/dashboard/"' in client.get("/admin/").content.decode()
+    assert 'href="/dashboard/jobs/"' in client.get("/admin/jobs/queuejob/").content.decode()
+    assert 'href="/dashboard/workers/"' in client.get("/admin/jobs/queueworker/").content.decode()
+    change = client.get(f"/admin/jobs/queuejob/{job.pk}/change/").content.decode()
+    assert f"/dashboard/jobs/{job.pk}/" in client.get(_view_on_site(change)).url
+    assert 'href="/admin/"' in client.get("/dashboard/").content.decode()
+
+
+def client_user_superuser():  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    return User.objects.create_superuser("root", password="pw-root-1")
+
+
+def _view_on_site(page: str) -> str:
+    found = re.search(r'href="([^"]+)" class="viewsitelink"', page)
+    assert found, "no View on site link"
+    return found.group(1)
