@@ -21,6 +21,7 @@ from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
 from jobs.api.schema import envelope_schema, error_response
 from jobs.api.serializers import JobSerializer, QueueCountsSerializer, QueueSwitchSerializer
 from jobs.api.views import JOB_ID, MAX_AGE_HOURS, job_id_or_404
+from jobs.filters import job_filter
 from jobs.models import JobStatus
 from uploads import selectors, services
 from uploads.api.serializers import (
@@ -267,7 +268,7 @@ class QueueStatsView(APIView):
 class QueueJobsView(APIView):
     @envelope_schema(JOBS, name="Jobs", errors=[400], parameters=[LIMIT], example=[examples.JOB])
     def get(self, request: Request) -> Response:
-        jobs = job_selectors.job_list(queue=QUEUE, visible_to=request.user)
+        jobs = job_filter({"queue": QUEUE}, user=request.user).qs
         return ok(JobSerializer(jobs[: _limit(request, default=20)], many=True).data)
 
 
