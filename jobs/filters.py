@@ -199,24 +199,39 @@ def _text(value: Any) -> str:
 
 
 def job_search(jobs: QuerySet[QueueJob], text: str) -> QuerySet[QueueJob]:
-    """Jobs that `text` finds: a full job id or its first 8+ hex digits (dashes optional), a batch
-    id or an uploader's username (exact), else also a job type, an error message or anything a
-    search hook adds, such as an upload's file name (contains, any case)."""
+    """Jobs that `text` finds. A full job id or its first 8+ hex digits (dashes optional) finds
+    that job; a batch id or an uploader's username (exact, any case) finds their jobs; other text
+    finds jobs whose type or error message contains it, or anything a search hook adds, such as
+    an upload's file name (contains, any case)."""
     text = text.strip()
-    if not text:
-        return jobs
-    return jobs.filter(job_search_q(text))
+    return jobs.filter(job_search_q(text)) if text else jobs
 
 
 def job_search_q(text: str) -> Q:
-    found = Q(batch_id=text) | Q(created_by_id__in=_user_ids(text))
+    exact = _exact_q(text)
     ids = id_range(text)
     if ids is not None:
-        # Only indexed lookups, so PostgreSQL combines index scans even over a million jobs.
-        return found | (Q(pk=ids[0]) if ids[0] == ids[1] else Q(pk__range=ids))
-    found |= Q(type__icontains=text) | Q(error_message__icontains=text)
+        return exact | (Q(pk=ids[0]) if ids[0] == ids[1] else Q(pk__range=ids))
+    if exact:
+        # A batch id or a username names its jobs; reading every error message for it as well
+        # would cost a full scan of the ledger.
+        return exact
+    found = Q(type__icontains=text) | Q(error_message__icontains=text)
     for hook in search_hooks:
         found |= hook(text)
+    return found
+
+
+def _exact_q(text: str) -> Q:
+    """The batch id and the uploader, each only if some job or user bears it (else an empty Q).
+    PostgreSQL estimates an unknown batch id as a common one, and would then read the jobs newest
+    first to find it."""
+    found = Q()
+    if QueueJob.objects.filter(batch_id=text).exists():
+        found |= Q(batch_id=text)
+    users = get_user_model().objects.filter(username__iexact=text).values_list("pk", flat=True)
+    if user_ids := list(users):
+        found |= Q(created_by_id__in=user_ids)
     return found
 
 
@@ -228,9 +243,3 @@ def id_range(text: str) -> tuple[uuid.UUID, uuid.UUID] | None:
     if not MIN_ID_PREFIX <= len(digits) <= 32 or not _HEX.match(digits):
         return None
     return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
-
-
-def _user_ids(username: str) -> list[int]:
-    # Looked up first, so that the jobs' query compares created_by_id against constants.
-    users = get_user_model().objects.filter(username__iexact=username)
-    return list(users.values_list("pk", flat=True))

@@ -141,3 +141,10 @@ def test_search_finds_an_upload_by_its_file_name() -> None:
         job=job,
     )
     assert found({"search": "members may"}) == [job]
+
+
+def test_a_batch_id_or_username_finds_its_jobs_not_text_that_mentions_it(django_user_model) -> None:
+    sipho = django_user_model.objects.create_user("sipho")
+    own = make_job(created_by=sipho)
+    make_job(status=JobStatus.FAILED, error_message="mail to sipho bounced")
+    assert found({"search": "sipho"}) == [own]
