@@ -31,6 +31,10 @@ class Command(BaseCommand):
             field, errors = next(iter(jobs.errors.items()))
             raise CommandError(f"--{field.replace('_', '-')}: {errors[0]}")
         if options["dry_run"]:
-            self.stdout.write(f"would retry {jobs.qs.count()} jobs")
+            self.stdout.write(f"would retry {_jobs(jobs.qs.count())}")
             return
-        self.stdout.write(f"retried {jobs_retry(jobs=jobs.qs)} jobs")
+        self.stdout.write(f"retried {_jobs(jobs_retry(jobs=jobs.qs))}")
+
+
+def _jobs(count: int) -> str:
+    return f"{count} job" if count == 1 else f"{count} jobs"
