@@ -222,3 +222,16 @@ def test_queue_operations_are_for_operators(api) -> None:
     assert set(QueueJob.objects.values_list("pk", flat=True)) == {recent.pk, elsewhere.pk}
     bad = api["operator"].post(f"{BASE}/queue/clean", {"gracePeriodHours": -1}, format="json")
     assert bad.status_code == 400
+
+
+def test_confirming_a_dry_run_queues_a_new_job_for_the_same_upload(api, tmp_path: Path) -> None:
+    dry = process(api["alice"], csv_file(tmp_path), dry_run="true")
+    run(dry["job_id"])
+    confirmed = api["alice"].post(f"{BASE}/confirm/{dry['job_id']}").json()["data"]
+    assert confirmed["job_id"] != dry["job_id"]
+    first = QueueJob.objects.get(pk=dry["job_id"])
+    second = QueueJob.objects.get(pk=confirmed["job_id"])
+    assert first.data["upload_id"] == second.data["upload_id"]
+    assert first.status == JobStatus.COMPLETED
+    assert api["alice"].get(f"{BASE}/status/{dry['job_id']}").status_code == 404
+    assert api["alice"].get(f"{BASE}/status/{confirmed['job_id']}").status_code == 200
