@@ -182,7 +182,6 @@ class JobListView(APIView):
         request_example=examples.SUBMISSION,
         example=examples.JOB,
         message="1 job(s) queued",
-        summary="Submit one job, or a list of jobs (all or none)",
     )
     def post(self, request: Request) -> Response:
         many = isinstance(request.data, list)

@@ -129,7 +129,6 @@ class ProcessView(APIView):
         request_example=RECORDS_EXAMPLE,
         example=QUEUED_EXAMPLE,
         message="dry run queued",
-        summary="Upload a file (multipart) or JSON records for import",
     )
     def post(self, request: Request) -> Response:
         form = UploadRequestSerializer(data=request.data)
