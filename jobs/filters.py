@@ -68,36 +68,22 @@ def _registered_types() -> list[str]:
     return [entry.key for entry in registry.job_types()]
 
 
-def _in_ledger(field: str) -> Callable[[set[str]], set[str]]:
-    """Of some values, those that jobs in the ledger hold in `field` (an index lookup each)."""
-
-    def present(values: set[str]) -> set[str]:
-        rows = QueueJob.objects.filter(**{f"{field}__in": values}).order_by()
-        return set(rows.values_list(field, flat=True).distinct())
-
-    return present
-
-
-def _nothing_else(values: set[str]) -> set[str]:
-    return set()
-
-
 class KnownValuesField(forms.CharField):
-    """Text naming known values: one, or several separated by commas when `many`. `allowed()`
-    lists the values an error message offers; `also_known(values)` accepts more of them (a queue
-    or job type that is no longer configured, but still holds jobs)."""
+    """Text naming known values: one, or several separated by commas when `many`. Known are
+    `allowed()`, and with `ledger_field` also the values jobs hold in that field (a queue or job
+    type no longer configured still filters its jobs). An error names the known values."""
 
     def __init__(
         self,
         *,
         allowed: Callable[[], Iterable[str]],
-        also_known: Callable[[set[str]], set[str]] = _nothing_else,
+        ledger_field: str = "",
         many: bool = False,
         lower: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.allowed, self.also_known, self.many, self.lower = allowed, also_known, many, lower
+        self.allowed, self.ledger_field, self.many, self.lower = allowed, ledger_field, many, lower
 
     def clean(self, value: Any) -> list[str] | str | None:
         text = super().clean(value)
@@ -113,13 +99,24 @@ class KnownValuesField(forms.CharField):
     def _check(self, values: list[str]) -> None:
         allowed = list(self.allowed())
         unknown = set(values) - set(allowed)
-        unknown -= self.also_known(unknown) if unknown else set()
+        if unknown and self.ledger_field:
+            unknown -= self._in_ledger(unknown)  # an index lookup
         if unknown:
+            known = [*allowed, *sorted(self._in_ledger(None) - set(allowed))]
             raise forms.ValidationError(
                 f"unknown value {', '.join(map(repr, sorted(unknown)))}; "
-                f"allowed: {', '.join(allowed)}",
+                f"allowed: {', '.join(known)}",
                 code="invalid_choice",
             )
+
+    def _in_ledger(self, values: set[str] | None) -> set[str]:
+        """Of `values` (None: of all), those jobs hold in the ledger field."""
+        if not self.ledger_field:
+            return set()
+        rows = QueueJob.objects.order_by()
+        if values is not None:
+            rows = rows.filter(**{f"{self.ledger_field}__in": values})
+        return set(rows.values_list(self.ledger_field, flat=True).distinct())
 
 
 class KnownValuesFilter(django_filters.Filter):
@@ -144,8 +141,8 @@ class JobFilter(django_filters.FilterSet):
         lower=True,
         help_text="comma-separated statuses, e.g. failed,cancelled",
     )
-    queue = KnownValuesFilter(allowed=_configured_queues, also_known=_in_ledger("queue"))
-    type = KnownValuesFilter(allowed=_registered_types, also_known=_in_ledger("type"))
+    queue = KnownValuesFilter(allowed=_configured_queues, ledger_field="queue")
+    type = KnownValuesFilter(allowed=_registered_types, ledger_field="type")
     source = KnownValuesFilter(allowed=lambda: JobSource.values, lower=True)
     priority = PriorityFilter(min_value=1, max_value=10)
     batch_id = django_filters.CharFilter()

@@ -78,6 +78,12 @@ def test_a_queue_or_type_that_still_holds_jobs_is_known() -> None:
     assert found({"type": "legacy.export"}) == [old]
 
 
+def test_an_unknown_queue_names_the_queues_that_hold_jobs_too() -> None:
+    make_job(queue="retired")
+    (message,) = errors({"queue": "nope"})["queue"]
+    assert message == "unknown value 'nope'; allowed: uploads, default, retired"
+
+
 def test_source_filters() -> None:
     cli = make_job(source="cli")
     make_job(source="api")
