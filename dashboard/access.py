@@ -15,7 +15,7 @@ from jobs.models import QueueJob
 
 def visible_jobs(user: Any) -> QuerySet[QueueJob]:
     """Every job for staff; a user's own jobs otherwise."""
-    return selectors.job_list(visible_to=user)
+    return selectors.job_visible_list(user)
 
 
 def job_or_404(user: Any, job_id: UUID) -> QueueJob:

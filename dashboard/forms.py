@@ -8,23 +8,12 @@ from uuid import UUID
 
 from django import forms
 from django.conf import settings
-from django.http import QueryDict
 
 from jobs import roles
 from jobs.models import JobStatus
 from jobs.registry import job_types
 from jobs.services import BULK_ACTIONS, JobSpec
 from jobs.services.bulk import FINISHED
-
-
-def filter_params(query: QueryDict) -> QueryDict:
-    """The list's query string in the API filter's forms: statuses ticked one by one
-    (status=failed&status=cancelled) become the API's comma-separated text."""
-    params = query.copy()
-    statuses = [s for value in query.getlist("status") for s in value.split(",") if s]
-    if statuses:
-        params.setlist("status", [",".join(statuses)])
-    return params
 
 
 def choices(field: forms.Field) -> forms.ChoiceField:

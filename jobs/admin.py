@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from jobs.filters import job_search
 from jobs.models import JobEvent, QueueJob, QueueMetric, QueueWorker
 from jobs.services import jobs_cancel, jobs_retry
 
@@ -46,7 +47,13 @@ class QueueJobAdmin(admin.ModelAdmin):
         "completed_at",
     ]
     list_filter = ["status", "queue", "type", "priority", "source"]
-    search_fields = ["=id", "type", "batch_id", "error_message", "created_by__username"]
+    # The search is job_search's (get_search_results), the API's and the dashboard's; a field is
+    # listed only so that the changelist shows its search box.
+    search_fields = ["id"]
+    search_help_text = (
+        "A job id or its first 8+ characters, a batch id or a username; "
+        "or text in the type, an upload's file name or the error."
+    )
     date_hierarchy = "created_at"
     list_select_related = ["created_by", "worker"]
     list_per_page = 50
@@ -97,6 +104,11 @@ class QueueJobAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[QueueJob], search_term: str
+    ) -> tuple[QuerySet[QueueJob], bool]:
+        return job_search(queryset, search_term), False
 
     @admin.action(description="Retry selected failed or cancelled jobs")
     def retry_jobs(self, request: HttpRequest, queryset: QuerySet[QueueJob]) -> None:

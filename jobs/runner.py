@@ -217,6 +217,14 @@ def _complete(job: QueueJob, result: Any, *, seconds: float) -> bool:
     if row is None:
         logger.info("job %s finished but is no longer this attempt's: result discarded", job.pk)
         return False
+    logger.info(
+        "job %s %s attempt %d/%d completed [%.0f ms]",
+        job.pk,
+        job.type,
+        job.attempts,
+        job.max_attempts,
+        seconds * 1000,
+    )
     # The row as committed, progress written by the work horse included: receivers need not
     # read it again.
     signals.job_completed.send_robust(sender=QueueJob, job=row)
@@ -269,17 +277,24 @@ def record_attempt_failure(
                 message=f"retry in {details['retry_in_seconds']:.1f} s",
             )
     logger.warning(
-        "job %s attempt %d/%d failed%s: %s",
+        "job %s %s attempt %d/%d failed: %s; %s",
         job.pk,
+        job.type,
         job.attempts,
         job.max_attempts,
-        " (permanent)" if permanent else "",
         message,
+        _next_step(details, permanent=permanent),
     )
     for name, value in {**fields, "error_message": message}.items():
         setattr(job, name, value)
     signals.job_failed.send_robust(sender=QueueJob, job=job)
     return str(fields["status"])
+
+
+def _next_step(details: dict[str, Any], *, permanent: bool) -> str:
+    if "retry_in_seconds" in details:
+        return f"retry in {details['retry_in_seconds']:.1f} s"
+    return "job failed, no retry (permanent error)" if permanent else "job failed, no attempts left"
 
 
 def hand_back(

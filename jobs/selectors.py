@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -86,49 +86,16 @@ def job_find(job_id: Any) -> QueueJob | None:
     return QueueJob.objects.filter(pk=job_id).first()
 
 
-def job_list(
-    *,
-    status: Sequence[str] | None = None,
-    type: str | None = None,
-    queue: str | None = None,
-    priority: int | None = None,
-    batch_id: str | None = None,
-    created_by: int | None = None,
-    created_after: dt.datetime | None = None,
-    created_before: dt.datetime | None = None,
-    search: str | None = None,
-    visible_to: Any = None,
-) -> QuerySet[QueueJob]:
-    """Jobs matching every given filter, newest first. `visible_to` limits a non-staff user to
-    their own jobs."""
-    jobs = QueueJob.objects.select_related("created_by")
-    exact = {
-        "type": type,
-        "queue": queue,
-        "priority": priority,
-        "batch_id": batch_id,
-        "created_by_id": created_by,
-        "created_at__gte": created_after,
-        "created_at__lt": created_before,
-    }
-    jobs = jobs.filter(**{key: value for key, value in exact.items() if value is not None})
-    if status:
-        jobs = jobs.filter(status__in=status)
-    if search:
-        jobs = job_search(jobs, search)
-    if visible_to is not None and not roles.can_see_all(visible_to):
-        jobs = jobs.filter(created_by=visible_to)
-    return jobs.order_by("-created_at")
-
-
-def job_search(jobs: QuerySet[QueueJob], text: str) -> QuerySet[QueueJob]:
-    """Free-text search: job type or error text (contains), batch id or username (exact)."""
-    return jobs.filter(
-        Q(type__icontains=text)
-        | Q(error_message__icontains=text)
-        | Q(batch_id=text)
-        | Q(created_by__username__iexact=text)
-    )
+def job_visible_list(user: Any) -> QuerySet[QueueJob]:
+    """The jobs `user` may see, newest first: staff every job, anyone else their own, nobody
+    signed in none (None: every job, for the commands and services). Filter them with
+    jobs.filters.job_filter."""
+    jobs = QueueJob.objects.select_related("created_by").order_by("-created_at")
+    if user is None or roles.can_see_all(user):
+        return jobs
+    if not getattr(user, "is_authenticated", False):
+        return jobs.none()
+    return jobs.filter(created_by=user)
 
 
 def processing_suspended() -> bool:

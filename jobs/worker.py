@@ -38,12 +38,29 @@ logger = logging.getLogger("jobs.worker")
 _inherited_connections: list[Any] = []
 
 
+class RqSuccessLines(logging.Filter):
+    """Drops RQ's "Successfully completed ..." and "Job OK" lines. For RQ every attempt succeeds
+    (runner.execute records a handler's failure on the row instead of raising), so they would
+    contradict the ledger; the runner logs what the ledger says: completed, or failed with the
+    error and whether a retry is scheduled."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not (text.startswith("Successfully completed") or "Job OK" in text)
+
+
+RQ_SUCCESS_LINES = RqSuccessLines()
+
+
 class LedgerWorker(Worker):
+    log_result_lifespan = False  # "result is kept for N seconds": RQ's result, not the job's
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         interval = settings.WORKER_HEARTBEAT_INTERVAL
         kwargs["worker_ttl"] = interval + 15  # RQ waits worker_ttl - 15 s between idle heartbeats
         kwargs["job_monitoring_interval"] = interval
         super().__init__(*args, **kwargs)
+        self.log.addFilter(RQ_SUCCESS_LINES)  # added once: addFilter skips a filter it holds
         # django-rq builds these clients from a URL, without our driver info: every horse's new
         # connections then read redis-py's package metadata again (~4 ms a job, measured).
         for client in (self.connection, *(queue.connection for queue in self.queues)):

@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from jobs.api.docs import TAGS as API_TAGS
 from queueproject.env import env_bool, env_bytes, env_int, env_limits, env_list, env_str
 from queueproject.redis_settings import redis_settings
 
@@ -211,6 +212,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Resource tags, and a summary and description for every operation (jobs/api/docs.py).
+    "TAGS": API_TAGS,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "jobs.api.docs.describe_operations",
+    ],
 }
 
 LOGGING = {

@@ -4,10 +4,9 @@ bulk_upload_complete or bulk_upload_failed."""
 
 from __future__ import annotations
 
-from django.urls import reverse
-
 from jobs.events import Message, live_messages
 from jobs.models import JobStatus, QueueJob
+from uploads.reports import error_report_url
 
 
 @live_messages("uploads.import")
@@ -34,9 +33,6 @@ def upload_messages(job: QueueJob) -> list[Message]:
 
 def _complete(job: QueueJob) -> Message:
     result = job.result if isinstance(job.result, dict) else {}
-    duration = None
-    if job.started_at and job.completed_at:
-        duration = int((job.completed_at - job.started_at).total_seconds() * 1000)
     return {
         "type": "bulk_upload_complete",
         "job_id": str(job.pk),
@@ -45,8 +41,7 @@ def _complete(job: QueueJob) -> Message:
             "database_stats": result.get("database_stats", {}),
             "dry_run": result.get("dry_run", False),
         },
-        "processing_duration_ms": duration,
-        "error_report_url": (
-            reverse("bulk-upload-errors", args=[job.pk]) if result.get("error_report") else None
-        ),
+        # The pipeline's figure, as the status endpoint gives it (Upload.processing_duration_ms).
+        "processing_duration_ms": result.get("processing_duration_ms"),
+        "error_report_url": error_report_url(job.pk) if result.get("error_report") else None,
     }

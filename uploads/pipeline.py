@@ -416,6 +416,7 @@ class UploadImport:
             "database_stats": upload.database_stats,
             "dry_run": upload.dry_run,
             "error_report": bool(upload.error_report),
+            "processing_duration_ms": upload.processing_duration_ms,
         }
 
 

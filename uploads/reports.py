@@ -12,7 +12,10 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from django.core.files import File
+from django.urls import reverse
 
+from jobs.errors import InvalidTransition
+from jobs.models import JobStatus
 from uploads.importers.base import ImportType
 from uploads.models import Upload
 from uploads.validators import PROVINCES, text
@@ -24,6 +27,29 @@ if TYPE_CHECKING:
 # import with no bad rows never writes one.
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+FINISHED: list[str] = [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED]
+
+
+class ReportNotReady(InvalidTransition):
+    """The job has not finished, so its error report may still come (HTTP 409)."""
+
+    def __init__(self, *, status: str) -> None:
+        self.action, self.status, self.allowed = "download the report of", status, FINISHED
+        Exception.__init__(self, f"the report is not ready: the job is {status}")
+
+
+def error_report_url(job_id: Any) -> str:
+    """Where an upload's error report downloads: one relative URL, the same in the API's answers
+    and in the live messages (a client joins it to the server it talks to)."""
+    return reverse("bulk-upload-errors", args=[job_id])
+
+
+def error_report_check(upload: Upload) -> None:
+    """Raise ReportNotReady while the upload's job has not finished."""
+    if upload.job is not None and upload.job.status not in FINISHED:
+        raise ReportNotReady(status=upload.job.status)
 
 
 def safe_cell(sheet: Worksheet, value: Any, *, bold: bool = False) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
@@ -30,6 +30,12 @@ def upload_history(*, visible_to: Any) -> QuerySet[Upload]:
 
 def upload_for_job(job_id: Any, *, visible_to: Any) -> Upload:
     return upload_list(visible_to=visible_to).get(job_id=job_id)
+
+
+def upload_job_search_q(text: str) -> Q:
+    """Jobs of uploads whose file name contains `text` (a search hook of jobs.filters)."""
+    named = Upload.objects.filter(original_name__icontains=text, job__isnull=False)
+    return Q(pk__in=named.values("job_id"))
 
 
 def upload_statistics(*, visible_to: Any) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dashboard import access
-from dashboard.forms import BulkActionForm, JobSubmitForm, filter_params
+from dashboard.forms import BulkActionForm, JobSubmitForm
 from dashboard.messages import bulk_outcome_message
 from dashboard.paging import BadCursor, page_of
 from jobs import roles, selectors, services
-from jobs.api.filters import JobFilter
 from jobs.errors import JobError
+from jobs.filters import JobFilter, job_filter
 from jobs.models import JobSource, JobStatus, QueueJob
 from jobs.registry import job_types
 from jobs.services.bulk import BULK_ACTIONS
@@ -55,7 +55,7 @@ JOB_ACTIONS = {
 
 
 def _filtered(user: object, query: QueryDict) -> JobFilter:
-    return JobFilter(filter_params(query), queryset=access.visible_jobs(user))
+    return job_filter(query, user=user)
 
 
 @login_required
@@ -73,7 +73,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "types": [t.key for t in job_types()],
         "priorities": range(1, 11),
         "sources": JobSource.choices,
-        "ticked": filter_params(request.GET).get("status", "").split(","),
+        "ticked": ",".join(request.GET.getlist("status")).split(","),
         "query": request.GET.urlencode(),
     }
     if filterset.is_valid():

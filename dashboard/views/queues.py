@@ -16,6 +16,7 @@ from dashboard.forms import CleanForm
 from dashboard.messages import bulk_outcome_message, jobs_count
 from jobs import selectors, services
 from jobs.errors import JobError
+from jobs.filters import job_filter
 from jobs.models import JobStatus
 from jobs.services.dispatch import configured_queues
 
@@ -84,7 +85,7 @@ def processing_switch(request: HttpRequest, action: str) -> HttpResponse:
 @require_POST
 def queue_retry_failed(request: HttpRequest, queue: str) -> HttpResponse:
     access.require_operator(request.user)
-    failed = access.visible_jobs(request.user).filter(status=JobStatus.FAILED, queue=queue)
+    failed = job_filter({"status": JobStatus.FAILED, "queue": queue}, user=request.user).qs
     outcome = services.jobs_act(action="retry", jobs=failed, actor=request.user)
     messages.success(request, f"Queue {queue}: {bulk_outcome_message(outcome)}")
     return redirect("dashboard:queues")

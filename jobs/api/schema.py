@@ -129,11 +129,11 @@ def envelope_schema(
     request_example: Any = None,
     message: str | None = None,
     parameters: Sequence[OpenApiParameter] = (),
-    summary: str | None = None,
     operation_id: str | None = None,
 ) -> Callable[[Any], Any]:
     """Describe one operation: `data` answered with `status` in the envelope, and the error
-    envelope for 401 and each of `errors`. `example` is the `data` of the success example."""
+    envelope for 401 and each of `errors`. `example` is the `data` of the success example.
+    Tags, summaries and descriptions come from jobs/api/docs.py."""
     codes = sorted({401, *errors})
     responses: dict[int, Any] = {status: _success(data, name, status, example, message)}
     responses.update({code: error_response(code) for code in codes})
@@ -146,7 +146,6 @@ def envelope_schema(
         responses=responses,
         examples=examples,
         parameters=[*parameters, *extra],
-        summary=summary,
         operation_id=operation_id,
     )
 

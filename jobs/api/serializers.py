@@ -6,7 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from jobs.models import JobStatus, QueueJob, QueueMetric, QueueWorker
+from jobs.models import QueueJob, QueueMetric, QueueWorker
 
 
 def iso_ms(value: dt.datetime | None) -> str | None:
@@ -81,13 +81,36 @@ class JobSubmitSerializer(serializers.Serializer):
         return fields
 
 
-class BulkFilterSerializer(serializers.Serializer):
-    """Which jobs a bulk action applies to (every given filter must match)."""
+class FilterTextField(serializers.CharField):
+    """A filter as the list's query string has it: text; a list of texts joins with commas."""
 
-    status = serializers.ListField(child=serializers.ChoiceField(JobStatus.values), required=False)
-    type = serializers.CharField(required=False)
-    queue = serializers.CharField(required=False)
-    batch_id = serializers.CharField(required=False)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, list) and all(isinstance(item, str | int) for item in data):
+            data = ",".join(str(item) for item in data)
+        return str(super().to_internal_value(data))
+
+
+class BulkFilterSerializer(serializers.Serializer):
+    """Which jobs a bulk action takes: the job list's filters, in the same forms (every given
+    filter must match). With none, `"all": true` is required to act on every job."""
+
+    status = FilterTextField(help_text="comma-separated, e.g. failed,cancelled")
+    queue = FilterTextField()
+    type = FilterTextField(help_text="a job type, e.g. system.fail")
+    # The metaclass takes declared fields off the class, so this does not hide Field.source.
+    source = FilterTextField(help_text="api, upload, admin, dashboard, ...")  # type: ignore[assignment]
+    priority = FilterTextField(help_text="1 (highest) to 10")
+    batch_id = FilterTextField()
+    created_by = FilterTextField(help_text="a username")
+    created_after = FilterTextField(help_text="ISO 8601 time")
+    created_before = FilterTextField(help_text="ISO 8601 time")
+    search = FilterTextField(help_text="as the list's search")
+    all = serializers.BooleanField(
+        required=False, default=False, help_text="act on every job when no filter is given"
+    )
 
 
 class WorkerSerializer(serializers.ModelSerializer):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -24,7 +24,6 @@ from rest_framework.views import APIView
 from jobs import selectors, services
 from jobs.api import examples
 from jobs.api.envelope import ok
-from jobs.api.filters import JobFilter, as_utc
 from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
 from jobs.api.schema import envelope_schema
 from jobs.api.serializers import (
@@ -43,6 +42,7 @@ from jobs.api.serializers import (
     WorkerSerializer,
     WorkerStatusSerializer,
 )
+from jobs.filters import FILTER_FIELDS, as_utc, job_filter
 from jobs.models import JobSource, JobStatus, QueueJob
 
 JOBS = JobSerializer(many=True)
@@ -64,15 +64,28 @@ QUEUE = OpenApiParameter(
     "queue", str, OpenApiParameter.PATH, enum=settings.JOB_QUEUES, description="a configured queue"
 )
 LIST_PARAMETERS = [
-    OpenApiParameter("status", str, description="comma-separated statuses: failed,cancelled"),
-    OpenApiParameter("type", str),
-    OpenApiParameter("queue", str),
+    OpenApiParameter(
+        "status",
+        str,
+        description="one status or several, comma-separated: failed,cancelled "
+        f"({', '.join(JobStatus.values)})",
+    ),
+    OpenApiParameter("type", str, description="a job type, e.g. uploads.import"),
+    OpenApiParameter("queue", str, description="a queue, e.g. uploads"),
+    OpenApiParameter(
+        "source", str, description=f"where the job came from ({', '.join(JobSource.values)})"
+    ),
     OpenApiParameter("priority", {"type": "integer", "minimum": 1, "maximum": 10}),
     OpenApiParameter("batch_id", str),
-    OpenApiParameter("created_by", str, description="a user name"),
+    OpenApiParameter("created_by", str, description="a username"),
     OpenApiParameter("created_after", OpenApiTypes.DATETIME),
     OpenApiParameter("created_before", OpenApiTypes.DATETIME),
-    OpenApiParameter("search", str, description="in the id, type, batch id and error message"),
+    OpenApiParameter(
+        "search",
+        str,
+        description="a job id or its first 8 or more characters, a batch id or a username "
+        "(exact); other text also finds a job type, an upload's file name or an error message",
+    ),
     OpenApiParameter("cursor", str, description="from `next` or `previous`"),
     OpenApiParameter(
         "limit",
@@ -125,7 +138,7 @@ class OneJobView(APIView):
     permission_classes = [JobAccess]
 
     def get_job(self, job_id: str) -> QueueJob:
-        visible = selectors.job_list(visible_to=self.request.user)
+        visible = selectors.job_visible_list(self.request.user)
         job = get_object_or_404(visible, pk=job_id_or_404(job_id))
         self.check_object_permissions(self.request, job)
         return job
@@ -147,7 +160,7 @@ class JobListView(APIView):
         example={"results": [examples.JOB], "next": None, "previous": None},
     )
     def get(self, request: Request) -> Response:
-        jobs = JobFilter(request.query_params, queryset=selectors.job_list(visible_to=request.user))
+        jobs = job_filter(request.query_params, user=request.user)
         if not jobs.is_valid():
             raise exceptions.ValidationError(jobs.errors)
         paginator = JobCursor()
@@ -169,7 +182,6 @@ class JobListView(APIView):
         request_example=examples.SUBMISSION,
         example=examples.JOB,
         message="1 job(s) queued",
-        summary="Submit one job, or a list of jobs (all or none)",
     )
     def post(self, request: Request) -> Response:
         many = isinstance(request.data, list)
@@ -249,12 +261,29 @@ class JobRetryView(OneJobView):
         return ok(JobSerializer(job).data, message="job queued again", status_code=202)
 
 
-def _bulk_jobs(request: Request, *, default_status: Sequence[str] = ()) -> Any:
-    criteria = BulkFilterSerializer(data=request.data or {})
+NO_FILTER = 'no filter given: to act on every job, send "all": true'
+
+
+def _bulk_jobs(request: Request, *, default_status: str = "") -> QuerySet[QueueJob]:
+    """The jobs a bulk action takes: the list's filters, in the same forms, from a JSON object.
+    With no filter at all it takes every job only when asked with `"all": true`."""
+    body = request.data if isinstance(request.data, dict) else None
+    if body is None:
+        raise exceptions.ValidationError({"filters": "send a JSON object of filters"})
+    unknown = sorted(set(body) - {*FILTER_FIELDS, "all"})
+    if unknown:
+        raise exceptions.ValidationError(
+            {unknown[0]: f"not a filter; filters: {', '.join(FILTER_FIELDS)}, all"}
+        )
+    criteria = BulkFilterSerializer(data=body)
     criteria.is_valid(raise_exception=True)
-    wanted = {**criteria.validated_data}
-    wanted["status"] = wanted.get("status") or default_status
-    return selectors.job_list(**wanted)
+    wanted = {k: v for k, v in criteria.validated_data.items() if k != "all" and v != ""}
+    if not wanted and not criteria.validated_data.get("all"):
+        raise exceptions.ValidationError({"all": NO_FILTER})
+    jobs = job_filter({"status": default_status, **wanted}, user=request.user)
+    if not jobs.is_valid():
+        raise exceptions.ValidationError(jobs.errors)
+    return jobs.qs
 
 
 class RetryFailedView(APIView):
@@ -272,7 +301,7 @@ class RetryFailedView(APIView):
     )
     def post(self, request: Request) -> Response:
         # Failed only, unless asked: cancelled jobs are retryable too, but not by this name.
-        jobs = _bulk_jobs(request, default_status=[JobStatus.FAILED])
+        jobs = _bulk_jobs(request, default_status=JobStatus.FAILED)
         done = services.jobs_retry(jobs=jobs, actor=request.user)
         return ok({"retried": done}, message=f"{done} job(s) queued again", status_code=202)
 

@@ -14,6 +14,7 @@ from jobs import runner
 from jobs.models import JobStatus, QueueJob
 from tests.factories import make_job
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
+from uploads.live import upload_messages
 from uploads.models import Member
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,7 +65,7 @@ def test_process_queues_the_upload_and_status_tells_all(api, tmp_path: Path) -> 
     assert status["database_stats"] == {"created": 3, "updated": 0, "unchanged": 0, "failed": 0}
     assert status["progress"]["percent"] == 100
     assert status["processing_duration_ms"] >= 0
-    assert status["error_report_url"].endswith(f"/api/v1/bulk-upload/errors/{queued['job_id']}")
+    assert status["error_report_url"] == f"/api/v1/bulk-upload/errors/{queued['job_id']}"
 
 
 def test_error_report_downloads_as_xlsx(api, tmp_path: Path) -> None:
@@ -75,6 +76,39 @@ def test_error_report_downloads_as_xlsx(api, tmp_path: Path) -> None:
     assert 'filename="members-errors.xlsx"' in response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == [2, 3]
+
+
+def test_error_report_of_an_unfinished_import_is_409_not_ready(api, tmp_path: Path) -> None:
+    queued = process(api["alice"], csv_file(tmp_path, bad=2))
+    QueueJob.objects.filter(pk=queued["job_id"]).update(status=JobStatus.ACTIVE)
+    response = api["alice"].get(f"{BASE}/errors/{queued['job_id']}")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == (
+        "invalid_state",
+        "the report is not ready: the job is active",
+    )
+
+
+def test_error_report_of_an_import_without_bad_rows_is_404(api, tmp_path: Path) -> None:
+    queued = process(api["alice"], csv_file(tmp_path))
+    run(queued["job_id"])
+    response = api["alice"].get(f"{BASE}/errors/{queued['job_id']}")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == (
+        "this upload has no error report: it had no bad rows"
+    )
+
+
+def test_the_live_message_and_the_status_give_the_same_url_and_duration(api, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    queued = process(api["alice"], csv_file(tmp_path, bad=1))
+    run(queued["job_id"])
+    status = api["alice"].get(f"{BASE}/status/{queued['job_id']}").json()["data"]
+    (complete,) = upload_messages(QueueJob.objects.get(pk=queued["job_id"]))
+    assert complete["type"] == "bulk_upload_complete"
+    assert complete["error_report_url"] == status["error_report_url"]
+    assert complete["error_report_url"] == f"/api/v1/bulk-upload/errors/{queued['job_id']}"
+    assert complete["processing_duration_ms"] == status["processing_duration_ms"]
 
 
 def test_records_are_accepted_as_json(api) -> None:
@@ -188,3 +222,16 @@ def test_queue_operations_are_for_operators(api) -> None:
     assert set(QueueJob.objects.values_list("pk", flat=True)) == {recent.pk, elsewhere.pk}
     bad = api["operator"].post(f"{BASE}/queue/clean", {"gracePeriodHours": -1}, format="json")
     assert bad.status_code == 400
+
+
+def test_confirming_a_dry_run_queues_a_new_job_for_the_same_upload(api, tmp_path: Path) -> None:
+    dry = process(api["alice"], csv_file(tmp_path), dry_run="true")
+    run(dry["job_id"])
+    confirmed = api["alice"].post(f"{BASE}/confirm/{dry['job_id']}").json()["data"]
+    assert confirmed["job_id"] != dry["job_id"]
+    first = QueueJob.objects.get(pk=dry["job_id"])
+    second = QueueJob.objects.get(pk=confirmed["job_id"])
+    assert first.data["upload_id"] == second.data["upload_id"]
+    assert first.status == JobStatus.COMPLETED
+    assert api["alice"].get(f"{BASE}/status/{dry['job_id']}").status_code == 404
+    assert api["alice"].get(f"{BASE}/status/{confirmed['job_id']}").status_code == 200

@@ -6,6 +6,7 @@ import pytest
 
 from jobs.models import JobStatus, QueueJob
 from tests.factories import make_job
+from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 JOBS = "/api/v1/queue/jobs"
@@ -178,10 +179,105 @@ def test_bulk_retry_is_for_operators(api, users) -> None:
 def test_bulk_cancel_and_clear_completed(api) -> None:
     make_job(status=JobStatus.PENDING)
     make_job(status=JobStatus.COMPLETED, completed_at=make_job().created_at)
-    cancelled = api["operator"].post("/api/v1/queue/cancel", {}, format="json").json()["data"]
-    assert cancelled == {"cancelled": 2}
+    everything = {"all": True}
+    cancelled = api["operator"].post("/api/v1/queue/cancel", everything, format="json")
+    assert cancelled.json()["data"] == {"cancelled": 2}
     cleared = api["operator"].delete("/api/v1/queue/clear-completed")
     assert cleared.json()["data"] == {"deleted": 1}
+
+
+def test_search_finds_a_job_by_its_full_id_and_its_first_8_characters(api, users) -> None:
+    job = make_job(created_by=users["alice"])
+    make_job(created_by=users["alice"])
+    for text in (str(job.pk), str(job.pk)[:8]):
+        listed = api["alice"].get(JOBS, {"search": text}).json()["data"]["results"]
+        assert [j["id"] for j in listed] == [str(job.pk)]
+
+
+def test_search_finds_a_job_by_its_upload_file_name(api, users) -> None:
+    job = make_job(type="uploads.import", created_by=users["alice"])
+    make_job(type="uploads.import", created_by=users["alice"])
+    Upload.objects.create(
+        file="uploads/m.csv",
+        original_name="branch-members.csv",
+        size=1,
+        sha256="0" * 64,
+        file_type="csv",
+        import_type="members",
+        job=job,
+        uploaded_by=users["alice"],
+    )
+    listed = api["alice"].get(JOBS, {"search": "branch-members"}).json()["data"]["results"]
+    assert [j["id"] for j in listed] == [str(job.pk)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [
+        ("status", "bogus", "allowed: pending, scheduled, waiting, active, completed, failed"),
+        ("queue", "nope", "allowed: uploads, default"),
+        ("type", "nope", "system.noop"),
+        ("source", "nope", "allowed: api, upload, admin, dashboard, schedule, cli"),
+    ],
+)
+def test_an_unknown_filter_value_is_400_naming_the_field_and_the_allowed_values(  # type: ignore[no-untyped-def]
+    api, field, value, allowed
+) -> None:
+    response = api["operator"].get(JOBS, {field: value})
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    assert message.startswith(f"{field}: unknown value '{value}'")
+    assert allowed in message
+
+
+def test_bulk_cancel_takes_the_list_filters_as_text(api) -> None:
+    scheduled = make_job(status=JobStatus.SCHEDULED)
+    waiting = make_job(status=JobStatus.WAITING)
+    pending = make_job(status=JobStatus.PENDING)
+    response = api["operator"].post(
+        "/api/v1/queue/cancel", {"status": "scheduled, waiting"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["data"] == {"cancelled": 2}
+    statuses = dict(QueueJob.objects.values_list("pk", "status"))
+    assert statuses[scheduled.pk] == statuses[waiting.pk] == "cancelled"
+    assert statuses[pending.pk] == "pending"
+
+
+def test_bulk_retry_takes_the_list_filters_as_text(api, users) -> None:
+    mine = make_job(status=JobStatus.FAILED, created_by=users["alice"], priority=7)
+    make_job(status=JobStatus.FAILED, created_by=users["bob"], priority=7)
+    wanted = {"created_by": "alice", "priority": 7, "search": str(mine.pk)[:8]}
+    response = api["operator"].post("/api/v1/queue/retry-failed", wanted, format="json")
+    assert response.json()["data"] == {"retried": 1}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/queue/cancel", "/api/v1/queue/retry-failed"])
+def test_a_bulk_action_without_a_filter_is_400_unless_all_is_true(api, path) -> None:  # type: ignore[no-untyped-def]
+    make_job(status=JobStatus.PENDING)
+    make_job(status=JobStatus.FAILED)
+    for body in ({}, {"all": False}, {"status": ""}):
+        refused = api["operator"].post(path, body, format="json")
+        assert refused.status_code == 400
+        assert refused.json()["error"]["message"] == (
+            'all: no filter given: to act on every job, send "all": true'
+        )
+    assert QueueJob.objects.filter(status__in=["cancelled", "waiting"]).count() == 0
+    assert api["operator"].post(path, {"all": True}, format="json").json()["data"] in (
+        {"cancelled": 1},
+        {"retried": 1},
+    )
+
+
+def test_a_bulk_action_refuses_an_unknown_filter_or_value(api) -> None:
+    make_job(status=JobStatus.PENDING)
+    misspelt = api["operator"].post("/api/v1/queue/cancel", {"stauts": "pending"}, format="json")
+    assert misspelt.status_code == 400
+    assert misspelt.json()["error"]["message"].startswith("stauts: not a filter; filters: status")
+    bogus = api["operator"].post("/api/v1/queue/cancel", {"status": "bogus"}, format="json")
+    assert bogus.status_code == 400
+    assert bogus.json()["error"]["message"].startswith("status: unknown value 'bogus'")
+    assert QueueJob.objects.get().status == "pending"
 
 
 def test_delete_refuses_an_active_job(api, users) -> None:

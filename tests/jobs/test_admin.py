@@ -83,3 +83,13 @@ def test_job_detail_page_shows_the_event_log(admin_client) -> None:
     page = admin_client.get(f"/admin/jobs/queuejob/{job.pk}/change/").content.decode()
     assert "disk full" in page
     assert "Attempt failed" in page
+
+
+def test_job_changelist_search_finds_an_id_prefix_and_a_batch_id(admin_client) -> None:
+    job = make_job(batch_id="import-7")
+    other = make_job()
+    by_prefix = admin_client.get("/admin/jobs/queuejob/", {"q": str(job.pk)[:8]})
+    assert by_prefix.context["cl"].result_count == 1
+    assert str(other.pk)[:8] not in by_prefix.content.decode()
+    by_batch = admin_client.get("/admin/jobs/queuejob/", {"q": "import-7"})
+    assert list(by_batch.context["cl"].result_list) == [job]

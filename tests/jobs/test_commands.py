@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -73,10 +74,25 @@ def test_retry_failed_retries_matching_failed_jobs() -> None:
     make_job(status=JobStatus.FAILED, type="system.fail")
     make_job(status=JobStatus.FAILED, type="system.noop")
     make_job(status=JobStatus.CANCELLED, type="system.fail")
-    assert run("retry_failed", "--type", "system.fail", "--dry-run") == "would retry 1 jobs"
-    assert run("retry_failed", "--type", "system.fail") == "retried 1 jobs"
+    assert run("retry_failed", "--type", "system.fail", "--dry-run") == "would retry 1 job"
+    assert run("retry_failed", "--type", "system.fail") == "retried 1 job"
     assert QueueJob.objects.filter(status=JobStatus.WAITING).count() == 1
     assert run("retry_failed", "--include-cancelled") == "retried 2 jobs"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--type", "nope"], "--type: unknown value 'nope'; allowed: "),
+        (["--queue", "nope"], "--queue: unknown value 'nope'; allowed: uploads, default"),
+    ],
+)
+def test_retry_failed_refuses_an_unknown_type_or_queue(args: list[str], message: str) -> None:
+    # A CommandError is exit status 1 with its message on stderr (as for cleanup_jobs above).
+    make_job(status=JobStatus.FAILED)
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run("retry_failed", *args)
+    assert QueueJob.objects.get().status == JobStatus.FAILED
 
 
 def test_queue_stats_prints_a_table_and_json() -> None:
@@ -95,6 +111,17 @@ def test_queue_stats_prints_a_table_and_json() -> None:
     ]
     assert table.splitlines()[2].split() == ["uploads", "0", "0", "0", "1", "0", "0", "0", "1"]
     assert json.loads(run("queue_stats", "--json"))["failed"] == 1
+
+
+def test_queue_stats_columns_line_up_whatever_the_labels() -> None:
+    make_job(queue="uploads", status=JobStatus.COMPLETED)
+    make_job(queue="a-queue-with-a-long-name", status=JobStatus.FAILED)
+    run("queue_pause", "uploads")
+    lines = run("queue_stats").splitlines()
+    table = [line for line in lines if line and not line.startswith(("-", "workers:"))]
+    assert any(line.startswith("uploads (paused)") for line in table)
+    column_ends = {tuple(m.end() for m in re.finditer(r"\S+", line))[-8:] for line in table}
+    assert len(column_ends) == 1, "\n".join(lines)
 
 
 def test_queue_pause_and_resume() -> None:

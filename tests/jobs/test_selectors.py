@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from jobs.models import JobStatus
-from jobs.selectors import job_list, queue_stats
+from jobs.selectors import queue_stats
 from jobs.services import queue_pause
 from tests.factories import make_job
 
@@ -57,22 +57,3 @@ def test_jobs_of_a_paused_queue_count_as_paused() -> None:
     stats = queue_stats()
     assert (stats["paused"], stats["waiting"]) == (1, 0)
     assert stats["queues"]["uploads"]["is_paused"] is True
-
-
-def test_plain_users_see_only_their_own_jobs(django_user_model) -> None:
-    alice = django_user_model.objects.create_user("alice")
-    bob = django_user_model.objects.create_user("bob")
-    mine = make_job(created_by=alice)
-    make_job(created_by=bob)
-    assert list(job_list(visible_to=alice)) == [mine]
-    staff = django_user_model.objects.create_user("staff", is_staff=True)
-    assert job_list(visible_to=staff).count() == 2
-
-
-def test_job_list_combines_filters() -> None:
-    hit = make_job(type="uploads.import", status=JobStatus.FAILED, batch_id="b-1", priority=2)
-    make_job(type="uploads.import", status=JobStatus.COMPLETED, batch_id="b-1")
-    make_job(type="system.noop", status=JobStatus.FAILED, batch_id="b-1")
-    found = job_list(status=["failed"], type="uploads.import", batch_id="b-1", priority=2)
-    assert list(found) == [hit]
-    assert list(job_list(search="b-1", status=["failed"], type="uploads.import")) == [hit]

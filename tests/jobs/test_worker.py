@@ -106,6 +106,28 @@ def test_permanent_error_fails_at_once(processes: Processes) -> None:
     assert job.error_message == "diagnostic permanent failure"
 
 
+def test_the_worker_log_says_what_the_ledger_says(processes: Processes) -> None:
+    processes.worker()
+    retried = job_submit(spec=JobSpec(type="system.fail", data={"times": 5}, backoff_base=60))
+    permanent = job_submit(spec=JobSpec(type="system.fail", data={"permanent": True}))
+    done = job_submit(spec=JobSpec(type="system.noop"))
+    wait_status(retried, JobStatus.SCHEDULED, processes)
+    wait_status(permanent, JobStatus.FAILED, processes)
+    wait_status(done, JobStatus.COMPLETED, processes)
+    log = (processes.log_dir / "w1.log").read_text()
+    assert "Job OK" not in log
+    assert "Successfully completed" not in log
+    assert (
+        f"job {retried.pk} system.fail attempt 1/3 failed: "
+        "RuntimeError: diagnostic failure on attempt 1; retry in "
+    ) in log
+    assert (
+        f"job {permanent.pk} system.fail attempt 1/3 failed: diagnostic permanent failure; "
+        "job failed, no retry (permanent error)"
+    ) in log
+    assert f"job {done.pk} system.noop attempt 1/3 completed [" in log
+
+
 def test_timeout_fails_the_attempt_and_retries(processes: Processes) -> None:
     processes.worker()
     processes.maintenance()

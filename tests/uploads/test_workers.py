@@ -84,6 +84,10 @@ def test_import_file_waits_with_progress_and_prints_the_summary(
     assert "completed: 5 rows, 4 valid, 1 invalid, 0 duplicate; created 4" in done.stdout
     assert "100.0%" in done.stdout
     assert "error report: " in done.stdout
+    # Not a terminal: plain progress lines, no carriage returns filling a log file.
+    assert "\r" not in done.stdout
+    progress = [line for line in done.stdout.splitlines() if line[:6].strip().endswith("%")]
+    assert 1 <= len(progress) <= 2, done.stdout
 
 
 def test_import_file_refuses_a_missing_file() -> None:

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from rest_framework import serializers
 
 from jobs.api.serializers import ProgressSerializer, iso_ms
 from uploads.importers import IMPORT_TYPES
 from uploads.models import ErrorPolicy, ImportMode, Upload
+from uploads.reports import error_report_url
 
 
 class UploadOptionsSerializer(serializers.Serializer):
@@ -127,9 +127,7 @@ class UploadStatusSerializer(serializers.ModelSerializer):
     def get_error_report_url(self, upload: Upload) -> str | None:
         if not upload.error_report or upload.job_id is None:
             return None
-        request = self.context.get("request")
-        path = reverse("bulk-upload-errors", args=[upload.job_id])
-        return request.build_absolute_uri(path) if request else path
+        return error_report_url(upload.job_id)
 
     def get_created_at(self, upload: Upload) -> str | None:
         return iso_ms(upload.created_at)

@@ -21,6 +21,7 @@ from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
 from jobs.api.schema import envelope_schema, error_response
 from jobs.api.serializers import JobSerializer, QueueCountsSerializer, QueueSwitchSerializer
 from jobs.api.views import JOB_ID, MAX_AGE_HOURS, job_id_or_404
+from jobs.filters import job_filter
 from jobs.models import JobStatus
 from uploads import selectors, services
 from uploads.api.serializers import (
@@ -34,7 +35,7 @@ from uploads.api.serializers import (
 )
 from uploads.importers import IMPORT_TYPES, UnknownImportType, get_import_type
 from uploads.models import Upload
-from uploads.reports import template_build
+from uploads.reports import error_report_check, template_build
 
 QUEUE = "uploads"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,7 +64,7 @@ STATUS_EXAMPLE = {
     "validation_stats": {"total_rows": 3, "valid_rows": 2, "invalid_rows": 1, "duplicate_rows": 0},
     "database_stats": {"created": 0, "updated": 0, "unchanged": 0, "failed": 0},
     "processing_duration_ms": 84,
-    "error_report_url": f"http://127.0.0.1:8000/api/v1/bulk-upload/errors/{examples.JOB_ID}",
+    "error_report_url": f"/api/v1/bulk-upload/errors/{examples.JOB_ID}",
     "error_message": "",
     "created_at": "2025-05-01T08:30:00.123Z",
     "started_at": "2025-05-01T08:30:00.200Z",
@@ -128,7 +129,6 @@ class ProcessView(APIView):
         request_example=RECORDS_EXAMPLE,
         example=QUEUED_EXAMPLE,
         message="dry run queued",
-        summary="Upload a file (multipart) or JSON records for import",
     )
     def post(self, request: Request) -> Response:
         form = UploadRequestSerializer(data=request.data)
@@ -201,13 +201,12 @@ class CancelView(UploadView):
 
 
 class ErrorsView(UploadView):
-    @file_schema(errors=[404], parameters=[JOB_ID])
+    @file_schema(errors=[404, 409], parameters=[JOB_ID])
     def get(self, request: Request, job_id: str) -> FileResponse:
         upload = self.get_upload(job_id)
+        error_report_check(upload)
         if not upload.error_report:
-            raise exceptions.NotFound(
-                "this upload has no error report (no bad rows, or not processed yet)"
-            )
+            raise exceptions.NotFound("this upload has no error report: it had no bad rows")
         name = f"{upload.original_name.rsplit('.', 1)[0]}-errors.xlsx"
         return FileResponse(
             upload.error_report.open("rb"), as_attachment=True, filename=name, content_type=XLSX
@@ -267,7 +266,7 @@ class QueueStatsView(APIView):
 class QueueJobsView(APIView):
     @envelope_schema(JOBS, name="Jobs", errors=[400], parameters=[LIMIT], example=[examples.JOB])
     def get(self, request: Request) -> Response:
-        jobs = job_selectors.job_list(queue=QUEUE, visible_to=request.user)
+        jobs = job_filter({"queue": QUEUE}, user=request.user).qs
         return ok(JobSerializer(jobs[: _limit(request, default=20)], many=True).data)
 
 

@@ -42,11 +42,21 @@ class Command(BaseCommand):
             return
         if clear:
             self.stdout.write("\x1b[2J\x1b[H", ending="")
-        header = f"{'queue':<12}" + "".join(f"{key:>10}" for key in STAT_KEYS)
-        lines = [header, "-" * len(header)]
-        for name, row in stats["queues"].items():
-            label = f"{name}{' (paused)' if row['is_paused'] else ''}"
-            lines.append(f"{label:<12}" + "".join(f"{row[key]:>10}" for key in STAT_KEYS))
-        lines.append(f"{'all':<12}" + "".join(f"{stats[key]:>10}" for key in STAT_KEYS))
+        rows = [
+            (f"{name}{' (paused)' if row['is_paused'] else ''}", row)
+            for name, row in stats["queues"].items()
+        ]
+        lines = _table([*rows, ("all", stats)])
         lines.append(f"workers: {worker_list().count()} running")
         self.stdout.write("\n".join(lines))
+
+
+def _table(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """The header, a rule and a line per row, each column as wide as its widest cell."""
+    label = max(len("queue"), *(len(name) for name, _ in rows))
+    widths = {key: max(len(key), *(len(str(row[key])) for _, row in rows)) for key in STAT_KEYS}
+    header = f"{'queue':<{label}}" + "".join(f"  {key:>{widths[key]}}" for key in STAT_KEYS)
+    lines = [header, "-" * len(header)]
+    for name, row in rows:
+        lines.append(f"{name:<{label}}" + "".join(f"  {row[k]:>{widths[k]}}" for k in STAT_KEYS))
+    return lines

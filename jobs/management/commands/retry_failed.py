@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jobs.filters import job_filter
 from jobs.models import JobStatus
-from jobs.selectors import job_list
 from jobs.services import jobs_retry
 
 
@@ -25,13 +25,16 @@ class Command(BaseCommand):
         statuses = [JobStatus.FAILED] + (
             [JobStatus.CANCELLED] if options["include_cancelled"] else []
         )
-        jobs = job_list(
-            status=statuses,
-            type=options["type"],
-            queue=options["queue"],
-            batch_id=options["batch_id"],
-        )
+        wanted = {key: options[key] for key in ("type", "queue", "batch_id")}
+        jobs = job_filter({"status": statuses, **wanted}, user=None)
+        if not jobs.is_valid():
+            field, errors = next(iter(jobs.errors.items()))
+            raise CommandError(f"--{field.replace('_', '-')}: {errors[0]}")
         if options["dry_run"]:
-            self.stdout.write(f"would retry {jobs.count()} jobs")
+            self.stdout.write(f"would retry {_jobs(jobs.qs.count())}")
             return
-        self.stdout.write(f"retried {jobs_retry(jobs=jobs)} jobs")
+        self.stdout.write(f"retried {_jobs(jobs_retry(jobs=jobs.qs))}")
+
+
+def _jobs(count: int) -> str:
+    return f"{count} job" if count == 1 else f"{count} jobs"

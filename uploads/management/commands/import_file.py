@@ -17,10 +17,12 @@ from uploads.readers import FileRefused
 from uploads.services import InvalidUpload, upload_create
 
 FINISHED = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
+PLAIN_PROGRESS_EVERY = 5.0  # seconds between progress lines when stdout is not a terminal
 
 
 class Command(BaseCommand):
     help = "Queue the import of a file (xlsx, csv or JSON); with --wait, follow it to the end."
+    _last_line = float("-inf")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path)
@@ -58,11 +60,13 @@ class Command(BaseCommand):
             self._follow(upload, upload.job)
 
     def _follow(self, upload: Upload, job: QueueJob) -> None:
+        progress = self._bar if self.stdout.isatty() else self._line
         while job.status not in FINISHED:
             time.sleep(0.5)
             job.refresh_from_db()
-            self._bar(job)
-        self.stdout.write("")
+            progress(job)
+        if self.stdout.isatty():
+            self.stdout.write("")  # ends the bar's line
         upload.refresh_from_db()
         stats, db = upload.validation_stats, upload.database_stats
         self.stdout.write(
@@ -75,6 +79,15 @@ class Command(BaseCommand):
             self.stdout.write(f"error report: {upload.error_report.path}")
         if job.status != JobStatus.COMPLETED:
             raise CommandError(job.error_message or f"the import was {job.status}")
+
+    def _line(self, job: QueueJob) -> None:
+        """Progress as plain lines for a log file or a pipe: at most one every few seconds,
+        and the last state."""
+        now = time.monotonic()
+        if job.status not in FINISHED and now - self._last_line < PLAIN_PROGRESS_EVERY:
+            return
+        self._last_line = now
+        self.stdout.write(f"{job.progress_percent:5.1f}% {job.status} {job.progress_message}")
 
     def _bar(self, job: QueueJob) -> None:
         width = 30
