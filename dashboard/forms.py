@@ -14,6 +14,8 @@ from jobs.models import JobStatus
 from jobs.registry import job_types
 from jobs.services import BULK_ACTIONS, JobSpec
 from jobs.services.bulk import FINISHED
+from uploads.importers import IMPORT_TYPES
+from uploads.models import ErrorPolicy, ImportMode
 
 
 def choices(field: forms.Field) -> forms.ChoiceField:
@@ -65,10 +67,7 @@ class JobSubmitForm(forms.Form):
         choices(self.fields["type"]).choices = [
             (t.key, f"{t.key} · {t.description}" if t.description else t.key) for t in job_types()
         ]
-        choices(self.fields["priority"]).choices = [
-            (level, f"{level}{' (highest you may use)' if level == ceiling else ''}")
-            for level in range(ceiling, 11)
-        ]
+        choices(self.fields["priority"]).choices = priority_choices(ceiling)
         self.fields["priority"].initial = ceiling
 
     def clean_arguments(self) -> dict[str, Any]:
@@ -107,3 +106,56 @@ class CleanForm(forms.Form):
     def __init__(self, *args: Any, queues: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices(self.fields["queue"]).choices = [("", "every queue"), *((q, q) for q in queues)]
+
+
+class UploadForm(forms.Form):
+    """A new upload: the file and how to import it (the API's options)."""
+
+    file = forms.FileField(
+        help_text="xlsx or csv with a header row; the template shows the columns."
+    )
+    import_type = forms.ChoiceField(label="Import type")
+    mode = forms.ChoiceField(choices=ImportMode.choices, initial=ImportMode.UPSERT)
+    policy = forms.ChoiceField(
+        label="Bad rows", choices=ErrorPolicy.choices, initial=ErrorPolicy.SKIP_INVALID
+    )
+    dry_run = forms.BooleanField(
+        required=False,
+        label="Dry run: check and preview what would change, import nothing yet",
+    )
+    priority = forms.TypedChoiceField(coerce=int)
+    scheduled_at = forms.DateTimeField(
+        required=False,
+        label="Start at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
+        help_text=f"Optional; in {settings.TIME_ZONE} time. Leave empty to start now.",
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices(self.fields["import_type"]).choices = [
+            (key, importer.label) for key, importer in IMPORT_TYPES.items()
+        ]
+        ceiling = roles.priority_ceiling(user)
+        choices(self.fields["priority"]).choices = priority_choices(ceiling)
+        self.fields["priority"].initial = ceiling
+
+
+def priority_choices(ceiling: int) -> list[tuple[int, str]]:
+    """From the role's ceiling (its default) down to 10, the lowest."""
+    return [
+        (level, f"{level}{' (highest you may use)' if level == ceiling else ''}")
+        for level in range(ceiling, 11)
+    ]
+
+
+class ConfirmForm(forms.Form):
+    """Import a dry run: at its priority, or another within the user's ceiling."""
+
+    priority = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args: Any, user: Any, current: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        ceiling = roles.priority_ceiling(user)
+        choices(self.fields["priority"]).choices = priority_choices(ceiling)
+        self.fields["priority"].initial = max(current, ceiling)

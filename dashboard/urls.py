@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import jobs, overview, queues, workers
+from dashboard.views import jobs, overview, queues, uploads, workers
 
 app_name = "dashboard"
 
@@ -25,6 +25,15 @@ urlpatterns = [
         jobs.job_action,
         name="job-action",
     ),
+    path("uploads/", uploads.upload_list, name="uploads"),
+    path("uploads/new/", uploads.upload_new, name="upload-new"),
+    path("uploads/<uuid:job_id>/", uploads.upload_detail, name="upload-detail"),
+    path("uploads/<uuid:job_id>/panel/", uploads.upload_panel, name="upload-panel"),
+    path("uploads/<uuid:job_id>/confirm/", uploads.upload_confirm, name="upload-confirm"),
+    path("uploads/<uuid:job_id>/cancel/", uploads.upload_cancel, name="upload-cancel"),
+    path("uploads/<uuid:job_id>/report/", uploads.upload_report, name="upload-report"),
+    path("uploads/<uuid:job_id>/file/", uploads.upload_file, name="upload-file"),
+    path("templates/<str:import_type>/", uploads.template_download, name="template"),
     path("workers/", workers.worker_list, name="workers"),
     path("queues/", queues.queue_list, name="queues"),
     path("queues/clean/", queues.queue_clean, name="queue-clean"),

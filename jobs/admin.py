@@ -1,12 +1,43 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
 
 from jobs.filters import job_search
 from jobs.models import JobEvent, QueueJob, QueueMetric, QueueWorker
-from jobs.services import jobs_cancel, jobs_retry
+from jobs.services import jobs_act
+from jobs.services.control import job_actions_allowed
+
+STATUS_COLOURS = {
+    "pending": ("#e8eefc", "#23449a"),
+    "waiting": ("#e8eefc", "#23449a"),
+    "scheduled": ("#efe8fc", "#5b2f9a"),
+    "active": ("#e1f1fb", "#075a8a"),
+    "busy": ("#e1f1fb", "#075a8a"),
+    "completed": ("#e3f4e8", "#1f6a35"),
+    "idle": ("#e3f4e8", "#1f6a35"),
+    "failed": ("#fbe4e2", "#a3231b"),
+    "dead": ("#fbe4e2", "#a3231b"),
+    "cancelled": ("#ececec", "#555555"),
+    "stopped": ("#ececec", "#555555"),
+    "suspended": ("#fff0d6", "#8a5200"),
+}
+
+
+def status_badge(status: str) -> str:
+    """A status as the dashboard shows it: a coloured badge."""
+    background, colour = STATUS_COLOURS.get(status, ("#e6e9ef", "#3a4252"))
+    return format_html(
+        '<span style="background:{};color:{};padding:1px 8px;border-radius:9px;'
+        'font-weight:600;white-space:nowrap">{}</span>',
+        background,
+        colour,
+        status,
+    )
 
 
 class JobEventInline(admin.TabularInline):
@@ -38,7 +69,7 @@ class QueueJobAdmin(admin.ModelAdmin):
         "type",
         "queue",
         "priority",
-        "status",
+        "status_badge",
         "progress",
         "attempts_display",
         "created_by",
@@ -112,15 +143,39 @@ class QueueJobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry selected failed or cancelled jobs")
     def retry_jobs(self, request: HttpRequest, queryset: QuerySet[QueueJob]) -> None:
-        done = jobs_retry(jobs=queryset, actor=request.user)
-        self.message_user(request, f"{done} of {queryset.count()} jobs retried.", messages.SUCCESS)
+        self._act(request, "retry", queryset)
 
     @admin.action(description="Cancel selected unfinished jobs")
     def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[QueueJob]) -> None:
-        done = jobs_cancel(jobs=queryset, actor=request.user)
-        self.message_user(
-            request, f"{done} of {queryset.count()} jobs cancelled.", messages.SUCCESS
-        )
+        self._act(request, "cancel", queryset)
+
+    def _act(self, request: HttpRequest, action: str, queryset: QuerySet[QueueJob]) -> None:
+        """Say what was done, what was skipped, and why: "0 retried; 1 skipped: completed jobs
+        are not retried." (the dashboard's words)."""
+        outcome = jobs_act(action=action, jobs=queryset, actor=request.user)
+        level = messages.SUCCESS if outcome.done else messages.WARNING
+        self.message_user(request, outcome.summary(of=queryset.count()), level)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, job: QueueJob) -> str:
+        return status_badge(job.status)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # The ledger changes through its services only: the change page is a read-only view with
+        # the actions the job's status allows (templates/admin/jobs/queuejob/change_form.html).
+        return False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        job = self.get_object(request, object_id)
+        allowed = job_actions_allowed(request.user, job) if job is not None else []
+        context = {**(extra_context or {}), "job_actions": allowed}
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     @admin.display(description="ID", ordering="id")
     def short_id(self, job: QueueJob) -> str:

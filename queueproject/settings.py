@@ -162,6 +162,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-za"
 TIME_ZONE = env_str("TIME_ZONE", "Africa/Johannesburg")
 USE_I18N = True
+FORMAT_MODULE_PATH = ["queueproject.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

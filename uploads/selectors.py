@@ -38,6 +38,9 @@ def upload_job_search_q(text: str) -> Q:
     return Q(pk__in=named.values("job_id"))
 
 
+TOP_UPLOADERS = 10
+
+
 def upload_statistics(*, visible_to: Any) -> dict[str, Any]:
     """Totals over the uploads the user may see: how many, by status and type, rows imported."""
     uploads = _visible(visible_to)
@@ -59,10 +62,18 @@ def upload_statistics(*, visible_to: Any) -> dict[str, Any]:
         rows_created=_json_sum("database_stats__created"),
         bytes_uploaded=Coalesce(Sum("size"), 0),
     )
+    by_uploader = dict(
+        uploads.order_by()
+        .values_list("uploaded_by__username")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("uploaded_by__username", "n")[:TOP_UPLOADERS]
+    )
     return {
         "total_uploads": totals["total_uploads"],
         "by_status": by_status,
         "by_import_type": by_type,
+        "by_uploader": by_uploader,
         "rows_processed": totals["rows_processed"],
         "rows_created": totals["rows_created"],
         "bytes_uploaded": totals["bytes_uploaded"],

@@ -52,13 +52,12 @@ def age(moment: dt.datetime | None) -> str:
 
 
 @register.filter
-def num(value: int | float | None) -> str:
-    """A count with thousands separators: 19,600."""
-    if value is None:
+def num(value: int | float | str | None) -> str:
+    """A count with thousands separators: 19,600 (a missing figure is a dash)."""
+    if value is None or value == "":
         return NONE
-    return (
-        f"{value:,.0f}" if isinstance(value, int) or float(value).is_integer() else f"{value:,.1f}"
-    )
+    number = float(value)
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
 
 
 @register.filter
@@ -108,3 +107,9 @@ def words(text: str) -> list[str]:
 @register.filter
 def get(mapping: dict[str, Any], key: str) -> Any:
     return mapping.get(key)
+
+
+@register.filter
+def ms(value: float | None) -> str:
+    """A duration in milliseconds, for reading."""
+    return NONE if value is None else seconds(value / 1000)

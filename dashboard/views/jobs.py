@@ -22,7 +22,7 @@ from jobs.filters import JobFilter, job_filter
 from jobs.models import JobSource, JobStatus, QueueJob
 from jobs.registry import job_types
 from jobs.services.bulk import BULK_ACTIONS
-from jobs.services.control import CANCELLABLE, DELETABLE, PROMOTABLE, RETRYABLE
+from jobs.services.control import JOB_ACTIONS, job_actions_allowed
 from jobs.services.dispatch import configured_queues
 
 COUNT_CAP = 10_000
@@ -46,12 +46,6 @@ SORT_LABELS = [
     ("priority", "Priority, highest first"),
     ("-priority", "Priority, lowest first"),
 ]
-JOB_ACTIONS = {
-    "retry": RETRYABLE,
-    "cancel": CANCELLABLE,
-    "promote": PROMOTABLE,
-    "delete": DELETABLE,
-}
 
 
 def _filtered(user: object, query: QueryDict) -> JobFilter:
@@ -112,15 +106,9 @@ def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
             "events": events,
             "attempts": selectors.job_attempts(events),
             "upload": getattr(job, "upload", None) if job.type.startswith("uploads.") else None,
-            "actions": _actions_for(request.user, job),
+            "actions": job_actions_allowed(request.user, job),
         },
     )
-
-
-def _actions_for(user: object, job: QueueJob) -> list[str]:
-    if not roles.can_act_on_job(user, job):
-        return []
-    return [action for action, statuses in JOB_ACTIONS.items() if job.status in statuses]
 
 
 @login_required

@@ -98,6 +98,17 @@ class BulkOutcome:
     skipped: dict[str, int] = field(default_factory=dict)
     moved: int = 0
 
+    def summary(self, *, of: int | None = None) -> str:
+        """'2 retried; 1 skipped: completed jobs are not retried.' (with `of`: '2 of 3 ...')"""
+        said = [f"{self.done:,}{'' if of is None else f' of {of:,}'} {self.action.past}"]
+        if self.skipped:
+            n = sum(self.skipped.values())
+            statuses = " or ".join(sorted(self.skipped))
+            said.append(f"{n:,} skipped: {statuses} jobs are not {self.action.past}")
+        if self.moved:
+            said.append(f"{self.moved:,} changed state before the action reached them")
+        return "; ".join(said) + "."
+
 
 def jobs_act(*, action: str, jobs: QuerySet[QueueJob], actor: Actor = None) -> BulkOutcome:
     """Run a bulk action (retry, cancel, delete) on `jobs` and say what it did and skipped."""

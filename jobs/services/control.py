@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
-from jobs import signals
+from jobs import roles, signals
 from jobs.errors import InvalidJob, InvalidTransition
 from jobs.models import EventKind, JobStatus, QueueJob, QueueState
 from jobs.services.common import Actor, event_record, job_transition, signal_after_commit
@@ -37,6 +39,21 @@ FRESH_ATTEMPT = {
     "progress_message": "",
     "progress_processed": 0,
 }
+
+
+JOB_ACTIONS = {
+    "retry": RETRYABLE,
+    "cancel": CANCELLABLE,
+    "promote": PROMOTABLE,
+    "delete": DELETABLE,
+}
+
+
+def job_actions_allowed(user: Any, job: QueueJob) -> list[str]:
+    """The actions this user may take on this job in its current status."""
+    if not roles.can_act_on_job(user, job):
+        return []
+    return [action for action, statuses in JOB_ACTIONS.items() if job.status in statuses]
 
 
 def _current_status(job: QueueJob) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.utils import timezone
 
 from jobs.models import JobStatus
 from tests.factories import make_job
@@ -58,7 +61,7 @@ def test_retry_action_retries_failed_jobs_and_reports_the_count(admin_client) ->
         {"action": "retry_jobs", "_selected_action": [failed.pk, completed.pk]},
         follow=True,
     )
-    assert "1 of 2 jobs retried." in response.content.decode()
+    assert "1 of 2 retried; 1 skipped: completed jobs are not retried." in response.content.decode()
     failed.refresh_from_db()
     assert failed.status == JobStatus.WAITING
     assert failed.events.get().actor.username == "admin"
@@ -72,7 +75,7 @@ def test_cancel_action_cancels_unfinished_jobs(admin_client) -> None:
         {"action": "cancel_jobs", "_selected_action": [pending.pk]},
         follow=True,
     )
-    assert "1 of 1 jobs cancelled." in response.content.decode()
+    assert "1 of 1 cancelled." in response.content.decode()
     pending.refresh_from_db()
     assert pending.status == JobStatus.CANCELLED
 
@@ -93,3 +96,31 @@ def test_job_changelist_search_finds_an_id_prefix_and_a_batch_id(admin_client) -
     assert str(other.pk)[:8] not in by_prefix.content.decode()
     by_batch = admin_client.get("/admin/jobs/queuejob/", {"q": "import-7"})
     assert list(by_batch.context["cl"].result_list) == [job]
+
+
+def test_the_job_page_is_read_only_and_offers_what_its_status_allows(admin_client) -> None:
+    failed = make_job(status=JobStatus.FAILED)
+    page = admin_client.get(f"/admin/jobs/queuejob/{failed.pk}/change/").content.decode()
+    assert 'name="_save"' not in page
+    assert f'href="/dashboard/jobs/{failed.pk}/retry/"' in page
+    assert f'href="/dashboard/jobs/{failed.pk}/cancel/"' not in page
+
+
+def test_a_cancel_the_status_forbids_says_what_was_skipped_and_why(admin_client) -> None:
+    done = make_job(status=JobStatus.COMPLETED)
+    response = admin_client.post(
+        "/admin/jobs/queuejob/",
+        {"action": "cancel_jobs", "_selected_action": [str(done.pk)]},
+        follow=True,
+    )
+    assert "0 of 1 cancelled; 1 skipped: completed jobs are not cancelled." in (
+        response.content.decode()
+    )
+
+
+def test_statuses_are_badges_and_times_carry_seconds(admin_client) -> None:
+    job = make_job(status=JobStatus.FAILED)
+    page = admin_client.get("/admin/jobs/queuejob/").content.decode()
+    assert re.search(r'<span style="background:#fbe4e2;[^"]*">failed</span>', page)
+    local = timezone.localtime(job.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    assert local in page

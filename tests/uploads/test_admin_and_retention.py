@@ -10,6 +10,7 @@ from jobs.models import JobStatus, QueueJob
 from jobs.services import jobs_clean
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
 from uploads.models import Upload
+from uploads.services import upload_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,3 +43,22 @@ def test_retention_deletes_the_upload_and_its_files(tmp_path: Path, run_import) 
     assert not stored.exists()
     assert not report.exists()
     assert not Upload.objects.exists()
+
+
+def test_the_upload_list_has_an_import_button_and_an_upload_page_links_its_downloads(
+    admin_client, tmp_path
+) -> None:
+    path = write_csv(tmp_path / "m.csv", [MEMBER_HEADER, *members(3)])
+    with path.open("rb") as stream:
+        upload = upload_create(stream=stream, original_name="m.csv", import_type="members")
+    listing = admin_client.get("/admin/uploads/upload/").content.decode()
+    assert 'href="/dashboard/uploads/new/"' in listing
+    assert ">Import<" in listing
+    page = admin_client.get(f"/admin/uploads/upload/{upload.pk}/change/").content.decode()
+    assert f'href="/dashboard/uploads/{upload.job_id}/file/"' in page
+    assert f'href="/dashboard/uploads/{upload.job_id}/"' in page
+    assert "/media/" not in page
+    download = admin_client.get(f"/dashboard/uploads/{upload.job_id}/file/")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"id_number")
+    assert Upload.objects.count() == 1

@@ -73,6 +73,9 @@ class UploadStatisticsSerializer(serializers.Serializer):
     total_uploads = serializers.IntegerField()
     by_status = serializers.DictField(child=serializers.IntegerField())
     by_import_type = serializers.DictField(child=serializers.IntegerField())
+    by_uploader = serializers.DictField(
+        child=serializers.IntegerField(), help_text="uploads per user name, the 10 busiest"
+    )
     rows_processed = serializers.IntegerField()
     rows_created = serializers.IntegerField()
     bytes_uploaded = serializers.IntegerField()

@@ -247,6 +247,7 @@ class StatisticsView(APIView):
             "total_uploads": 3,
             "by_status": {"completed": 2, "failed": 1},
             "by_import_type": {"members": 2, "devices": 1},
+            "by_uploader": {"thandi": 2, "pieter": 1},
             "rows_processed": 1500,
             "rows_created": 1480,
             "bytes_uploaded": 120400,
