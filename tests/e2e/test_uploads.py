@@ -1,0 +1,152 @@
+"""Uploads in Chromium as people do them: a 20,000-row members workbook watched to the end
+without a reload, its error report and the template downloaded, a dry run confirmed, a picture
+refused on the page, and another uploader kept out."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from tests.conftest import Processes
+from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.test_dashboard import PASSWORD, person
+from tests.uploads.files import MEMBER_HEADER, members, write_csv, write_xlsx
+from uploads.models import Member
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ROWS = 20_000
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def members_xlsx(path: Path, count: int, *, bad_every: int) -> Path:
+    rows = members(count)
+    for i in range(bad_every - 1, count, bad_every):
+        rows[i][MEMBER_HEADER.index("email")] = "not-an-email"
+    return write_xlsx(path, {"Members": [MEMBER_HEADER, *rows]})
+
+
+def serve(processes: Processes, media: Path) -> str:
+    env = {"MEDIA_ROOT": str(media)}
+    url = processes.server(env=env)
+    processes.worker(env=env)
+    return url
+
+
+def test_an_upload_is_followed_to_its_result_and_its_files_download(
+    processes: Processes, browser_page: Any, tmp_path: Path, media_root: Path
+) -> None:
+    url = serve(processes, media_root)
+    person("thandi")
+    page = browser_page
+    sign_in(page, url, "thandi", PASSWORD)
+    page.get_by_role("link", name="Uploads").click()
+    page.get_by_role("link", name="New upload").click()
+    screenshot(page, "upload-new")
+    page.get_by_label("File", exact=True).set_input_files(
+        str(members_xlsx(tmp_path / "members.xlsx", ROWS, bad_every=50))
+    )
+    page.get_by_role("button", name="Upload").click()
+    # The same page follows the job: no navigation happens.
+    expect(page.get_by_text(re.compile(r"rows/s"))).to_be_visible(timeout=30_000)
+    screenshot(page, "upload-running")
+    expect(page.get_by_text("19,600", exact=True)).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("400 with errors")).to_be_visible()
+    expect(page.get_by_role("heading", name="Row errors (the first 20 of 400)")).to_be_visible()
+    assert page.url.endswith("/dashboard/uploads/new/")
+    screenshot(page, "upload-done")
+    assert Member.objects.count() == 19_600
+
+    with page.expect_download() as report:
+        page.get_by_role("link", name="Download the error report").click()
+    sheet = load_workbook(io.BytesIO(report.value.path().read_bytes())).active
+    assert sheet.max_row == 1 + 400
+    assert not any(
+        isinstance(cell.value, str) and cell.data_type == "f" for row in sheet.rows for cell in row
+    )
+    with page.expect_download() as template:
+        page.get_by_role("link", name="Download the members template").click()
+    blank = load_workbook(io.BytesIO(template.value.path().read_bytes())).active
+    assert "id_number" in [c.value for c in next(blank.rows)]
+
+
+def test_a_dry_run_previews_then_confirm_imports(
+    processes: Processes, browser_page: Any, tmp_path: Path, media_root: Path
+) -> None:
+    url = serve(processes, media_root)
+    person("thandi")
+    page = browser_page
+    sign_in(page, url, "thandi", PASSWORD)
+    page.goto(f"{url}/dashboard/uploads/new/")
+    path = write_csv(tmp_path / "few.csv", [MEMBER_HEADER, *members(30)])
+    page.get_by_label("File", exact=True).set_input_files(str(path))
+    page.get_by_label(re.compile("Dry run")).check()
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_text("Would create")).to_be_visible(timeout=30_000)
+    assert Member.objects.count() == 0
+    screenshot(page, "upload-dry-run")
+    page.get_by_role("button", name="Confirm and import").click()
+    expect(page.get_by_text("Import of the dry run queued.")).to_be_visible()
+    expect(page.get_by_text("Created", exact=True)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("30", exact=True).first).to_be_visible()
+    assert Member.objects.count() == 30
+
+
+def test_a_picture_named_xlsx_is_refused_on_the_page(
+    processes: Processes, browser_page: Any, tmp_path: Path, media_root: Path
+) -> None:
+    url = serve(processes, media_root)
+    person("thandi")
+    picture = tmp_path / "members.xlsx"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(500))
+    page = browser_page
+    sign_in(page, url, "thandi", PASSWORD)
+    page.goto(f"{url}/dashboard/uploads/new/")
+    page.get_by_label("File", exact=True).set_input_files(str(picture))
+    page.get_by_role("button", name="Upload").click()
+    refusal = page.locator("[data-upload-error]")
+    expect(refusal).to_be_visible()
+    expect(refusal).not_to_be_empty()
+    screenshot(page, "upload-refused")
+
+
+def test_another_uploader_sees_neither_the_upload_nor_its_files(
+    processes: Processes, browser_page: Any, tmp_path: Path, media_root: Path, run_import_here
+) -> None:
+    url = serve(processes, media_root)
+    owner = person("thandi")
+    person("pieter")
+    job_id = run_import_here(write_csv(tmp_path / "mine.csv", [MEMBER_HEADER, *members(5)]), owner)
+    page = browser_page
+    sign_in(page, url, "pieter", PASSWORD)
+    page.goto(f"{url}/dashboard/uploads/")
+    expect(page.get_by_text("No uploads yet.")).to_be_visible()
+    assert page.goto(f"{url}/dashboard/uploads/{job_id}/").status == 404
+    assert page.request.get(f"{url}/dashboard/uploads/{job_id}/file/").status == 404
+
+
+@pytest.fixture
+def run_import_here():  # type: ignore[no-untyped-def]
+    from jobs import runner
+    from uploads.services import upload_create
+
+    def run(path: Path, user: Any) -> str:
+        with path.open("rb") as stream:
+            upload = upload_create(
+                stream=stream, original_name=path.name, import_type="members", uploaded_by=user
+            )
+        runner.execute(str(upload.job_id))
+        return str(upload.job_id)
+
+    return run
