@@ -240,3 +240,21 @@ def test_an_uploader_who_is_not_staff_sees_only_their_own_jobs(
 def _csrf(page: Any) -> str:
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
     return str(cookies["csrftoken"])
+
+
+def test_rows_on_screen_follow_their_jobs_without_a_reload(
+    processes: Processes, browser_page: Any
+) -> None:
+    url = processes.server()
+    operator()
+    job = job_submit(spec=JobSpec(type="system.sleep", data={"seconds": 2}))
+    page = browser_page
+    sign_in(page, url, "olive", PASSWORD)
+    page.goto(f"{url}/dashboard/jobs/")
+    expect(row(page, job).get_by_text("waiting")).to_be_visible()
+    expect(page.locator("[data-live-state]")).to_have_text("live")
+    page.evaluate("window.notReloaded = true")
+    processes.worker()
+    expect(row(page, job).get_by_text("completed")).to_be_visible(timeout=30_000)
+    expect(row(page, job).get_by_text("100%")).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True

@@ -30,6 +30,7 @@ def test_statistics_add_up_the_uploads_a_user_may_see(
         "total_uploads": 2,
         "by_status": {"completed": 2},
         "by_import_type": {"members": 2},
+        "by_uploader": {"alice": 2},
         "rows_processed": 10,
         "rows_created": 4,  # the second upload found its rows unchanged
         "bytes_uploaded": first.size + second.size,
@@ -38,6 +39,7 @@ def test_statistics_add_up_the_uploads_a_user_may_see(
     assert (everything["total_uploads"], everything["rows_processed"]) == (3, 12)
     assert everything["rows_created"] == 6
     assert everything["bytes_uploaded"] == first.size + second.size + other.size
+    assert everything["by_uploader"] == {"alice": 2, "bob": 1}
 
 
 def test_statistics_of_no_uploads_are_zeros(django_user_model) -> None:
@@ -46,6 +48,7 @@ def test_statistics_of_no_uploads_are_zeros(django_user_model) -> None:
         "total_uploads": 0,
         "by_status": {},
         "by_import_type": {},
+        "by_uploader": {},
         "rows_processed": 0,
         "rows_created": 0,
         "bytes_uploaded": 0,

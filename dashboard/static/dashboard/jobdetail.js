@@ -27,7 +27,7 @@
   if (!head || !window.QueueLive) return;
   var jobId = head.getAttribute("data-job-detail");
   var shown = document.querySelector("[data-cell='status'] .badge").textContent.trim();
-  var live = new QueueLive({ path: "/ws/jobs/" });
+  var live = pageLive("/ws/jobs/");
   live.on("job_status", function (m) {
     if (m.job_id !== jobId) return;
     if (m.status !== shown) {

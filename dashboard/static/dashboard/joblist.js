@@ -13,7 +13,7 @@
   }
   var table = document.querySelector("[data-live-rows]");
   if (!table || !window.QueueLive) return;
-  var live = new QueueLive({ path: "/ws/jobs/" });
+  var live = pageLive("/ws/jobs/");
   var fetching = {};
 
   function row(jobId) {

@@ -4,14 +4,7 @@
   "use strict";
   var table = document.querySelector("[data-live-counts='on']");
   if (!table || !window.QueueLive) return;
-  var state = document.querySelector("[data-live-state]");
-  var live = new QueueLive({ path: "/ws/dashboard/" });
-  live.onstate = function (s) {
-    if (!state) return;
-    state.hidden = false;
-    state.textContent = s === "open" ? "live" : "offline";
-    state.className = "live-state " + s;
-  };
+  var live = pageLive("/ws/dashboard/");
   function put(key, value) {
     var cell = table.querySelector('[data-stat="' + key + '"]');
     if (cell) cell.textContent = Number(value).toLocaleString("en-US");

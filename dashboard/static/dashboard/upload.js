@@ -26,7 +26,7 @@
     var shown = panel.getAttribute("data-status");
     var first = null;
     var refreshing = false;
-    live = live || new QueueLive({ path: "/ws/jobs/" });
+    live = live || pageLive("/ws/jobs/");
 
     function refresh() {
       if (refreshing) return;
