@@ -14,7 +14,8 @@
    (1 h and 7 d charts), the jobs list's first page, a filtered page (status and type), a search
    by id prefix and by batch, the 50th page (the "Next" link followed 49 times), a job's detail,
    and the confirmation before a bulk cancel of everything a filter matches (which counts it);
-   then, marked (extra), the list's other sorts, a search for text and a bulk cancel of all.
+   then, marked (extra), the list's other sorts, a search for text, the queues and workers pages
+   and a bulk cancel of all.
    Prints min, p50, p95 and max in ms, PASS/FAIL against the goal, and what the page showed (its
    count, or the error it reported).
 4. --explain: each page again in this process (Django's test client), its slowest queries with
@@ -374,10 +375,13 @@ def probes(browser: Browser, only: set[str]) -> list[Probe]:
         ("batch", f"search {recent.batch_id}", f"/dashboard/jobs/?search={recent.batch_id}"),
         ("page50", "jobs, page 50", deep),
         ("detail", "job detail", f"/dashboard/jobs/{detail.pk}/"),
-        # Beyond the list: the other sorts the list offers, and a search for text.
+        # Beyond the list: the other sorts the list offers, a search for text, the other
+        # pages for staff.
         ("sortcompleted", "(extra) sort=-completed", "/dashboard/jobs/?sort=-completed"),
         ("sortpriority", "(extra) sort=priority", "/dashboard/jobs/?sort=priority"),
         ("searchtext", "(extra) search text 'timeout'", "/dashboard/jobs/?search=timeout"),
+        ("queues", "(extra) queues", "/dashboard/queues/"),
+        ("workers", "(extra) workers", "/dashboard/workers/"),
     ]
     found = [Probe(key, label, lambda b, p=path: b.get(p), path=path) for key, label, path in pages]
     found.append(
