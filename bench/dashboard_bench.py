@@ -3,28 +3,28 @@
     .venv/bin/python bench/dashboard_bench.py [--jobs 1000000] [--runs 30] [--warmup 3]
         [--reseed] [--explain] [--only overview,list,...]
 
-1. Seed (once; again with --reseed or when the row count differs): --jobs rows in queue_jobs over
-   the last 30 days, written by PostgreSQL itself (INSERT ... SELECT FROM generate_series): mixed
-   statuses (the unfinished ones mostly in the last day), types, queues, priorities, sources,
-   uploaders and batches of 100, error text and tracebacks on the failed ones; three events for
-   every fifth job; 7 days of 30 s snapshots for two queues in queue_metrics; four live workers.
-   Then VACUUM ANALYZE, as autovacuum would leave the tables.
+1. Seed (into an empty ledger, or with --reseed, which replaces its jobs): --jobs rows over the
+   last 30 days in queue_jobs, written by PostgreSQL itself (INSERT ... SELECT FROM
+   generate_series): mixed statuses (the unfinished ones mostly in the last day), types, queues,
+   priorities, sources, uploaders and batches of 100, error text and tracebacks on the failed
+   ones; three events for every fifth job; 7 days of 30 s snapshots for two queues in
+   queue_metrics; four live workers. Then VACUUM ANALYZE, as autovacuum would leave the tables.
 2. Serve: `manage.py migrate` and collectstatic, then daphne with DEBUG=0, as production runs it.
 3. Time, signed in as a staff user, each page --runs times after --warmup requests: the overview
    (1 h and 7 d charts), the jobs list's first page, a filtered page (status and type), a search
    by id prefix and by batch, the 50th page (the "Next" link followed 49 times), a job's detail,
    and the confirmation before a bulk cancel of everything a filter matches (which counts it);
    then, marked (extra), the list's other sorts, a search for text, the queues and workers pages
-   and a bulk cancel of all.
-   Prints min, p50, p95 and max in ms, PASS/FAIL against the goal, and what the page showed (its
-   count, or the error it reported).
+   and a bulk cancel of all. Prints min, p50, p95 and max in ms, PASS/FAIL against the goal, and
+   what the page showed (its count, or the error it reported).
 4. --explain: each page again in this process (Django's test client), its slowest queries with
    EXPLAIN (ANALYZE, BUFFERS).
 
 PostgreSQL only: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/qp_bench, created if
-missing; its jobs are replaced when seeding) and REDIS_URL (default redis://127.0.0.1:6379/9,
-nothing written to it by these pages). The goal is absolute, not a ratio: on a shared machine the
-figures move with whatever else runs; compare runs taken close together.
+missing; a ledger that holds another number of jobs is left alone unless --reseed) and REDIS_URL
+(default redis://127.0.0.1:6379/9, nothing written to it by these pages). The goal is absolute,
+not a ratio: on a shared machine the figures move with whatever else runs; compare runs taken
+close together.
 """
 
 from __future__ import annotations
@@ -130,7 +130,6 @@ def seed(jobs: int) -> None:
         cursor.execute(METRICS_SQL)
         cursor.execute(WORKERS_SQL)
     seeded = time.perf_counter() - began
-    connection.close()  # VACUUM runs outside a transaction
     with connection.cursor() as cursor:
         for table in ("queue_jobs", "queue_job_events", "queue_metrics", "queue_workers"):
             cursor.execute(f"VACUUM ANALYZE {table}")
@@ -496,11 +495,17 @@ def main() -> None:
     only = {key for key in args.only.split(",") if key}
     with tempfile.TemporaryDirectory(prefix="qp-dash-bench-") as tmp:
         setup(Path(tmp))
-        if args.reseed or seeded_jobs() != args.jobs:
+        database = urllib.parse.urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+        found = seeded_jobs()
+        if args.reseed or not found:
             seed(args.jobs)
+        elif found != args.jobs:
+            raise SystemExit(
+                f"{database} holds {found:,} jobs, not {args.jobs:,}: --reseed replaces them"
+            )
         else:
             ensure_users()
-            print(f"re-using the {args.jobs:,} seeded jobs (--reseed to seed again)")
+            print(f"re-using the {found:,} jobs in {database} (--reseed to seed again)")
         base, daphne = start_daphne(Path(tmp))
         try:
             browser = Browser(base)
