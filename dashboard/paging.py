@@ -3,6 +3,10 @@
 A cursor names the last row shown (its sort value and id), so a page deep in a million rows costs
 what the first page costs: an index range scan, never an OFFSET. Rows with no value in the sort
 column (a job not started yet, sorted by start) come last in either direction.
+
+A column that cannot be null is ordered plainly, with no NULLS LAST and no IS NULL branch in the
+cursor's condition: PostgreSQL walks a plain b-tree backwards as DESC NULLS FIRST, so it can read
+`ORDER BY created_at DESC` off the index, but sorts every matching row for `DESC NULLS LAST`.
 """
 
 from __future__ import annotations
@@ -44,9 +48,13 @@ def page_of(
     position = _decode(cursor, rows.model, column) if cursor else None
     backwards = bool(position and position.backwards)
     forward_desc = descending != backwards
-    ordered = rows.order_by(*_order(column, descending=forward_desc, nulls_last=not backwards))
+    nullable = _field(rows.model, column).null
+    nulls = None if not nullable else "last" if not backwards else "first"
+    ordered = rows.order_by(*_order(column, descending=forward_desc, nulls=nulls))
     if position is not None:
-        ordered = ordered.filter(_after(column, position, descending=forward_desc))
+        ordered = ordered.filter(
+            _after(column, position, descending=forward_desc, nullable=nullable)
+        )
     found = list(ordered[: size + 1])
     more, found = len(found) > size, found[:size]
     if backwards:
@@ -60,15 +68,15 @@ def page_of(
     )
 
 
-def _order(column: str, *, descending: bool, nulls_last: bool) -> list[Any]:
+def _order(column: str, *, descending: bool, nulls: str | None) -> list[Any]:
+    """ORDER BY the column then pk; `nulls` "last", "first" or None (the column has none)."""
     field = F(column)
     expression = field.desc if descending else field.asc
     pk = F("pk").desc() if descending else F("pk").asc()
-    nulls = {"nulls_last": True} if nulls_last else {"nulls_first": True}
-    return [expression(**nulls), pk]
+    return [expression(**({f"nulls_{nulls}": True} if nulls else {})), pk]
 
 
-def _after(column: str, position: _Position, *, descending: bool) -> Q:
+def _after(column: str, position: _Position, *, descending: bool, nullable: bool) -> Q:
     """Rows that come after `position` in the order (the same column value, then by pk)."""
     beyond = "lt" if descending else "gt"
     pk_after = Q(**{f"pk__{beyond}": position.pk})
@@ -82,7 +90,7 @@ def _after(column: str, position: _Position, *, descending: bool) -> Q:
     inside = Q(**{f"{column}__{near}": position.value}) & (
         Q(**{f"{column}__{beyond}": position.value}) | (Q(**{column: position.value}) & pk_after)
     )
-    if position.backwards:
+    if position.backwards or not nullable:
         return inside
     return inside | Q(**{f"{column}__isnull": True})
 
@@ -95,14 +103,17 @@ def _encode(row: Model, column: str, *, backwards: bool) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _field(model: type[Model], column: str) -> Field[Any, Any]:
+    return cast("Field[Any, Any]", model._meta.get_field(column))
+
+
 def _decode(cursor: str, model: type[Model], column: str) -> _Position:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, pk, backwards = json.loads(raw)
         UUID(pk)
-        field = cast("Field[Any, Any]", model._meta.get_field(column))
         if value is not None:
-            value = field.to_python(value)
+            value = _field(model, column).to_python(value)
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadCursor(
             "this page link is damaged or out of date: start from the first page"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, OrderBy
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +30,25 @@ class JobSource(models.TextChoices):
     DASHBOARD = "dashboard", "Dashboard"
     SCHEDULE = "schedule", "Schedule"
     CLI = "cli", "Command line"
+
+
+class NullsLastIndex(models.Index):
+    """An index that may order a column DESC NULLS LAST, as the jobs list sorts. SQLite refuses
+    NULLS LAST in an index and needs none (it puts nulls last in a descending order): it gets the
+    plain DESC. Django builds an index through create_sql (migrations and SQLite's table rebuilds),
+    so both go through here."""
+
+    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
+        if schema_editor.connection.vendor != "sqlite":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        plain = self.clone()
+        plain.expressions = tuple(
+            OrderBy(e.expression, descending=True)
+            if isinstance(e, OrderBy) and e.descending and e.nulls_last
+            else e
+            for e in self.expressions
+        )
+        return models.Index.create_sql(plain, model, schema_editor, using=using, **kwargs)
 
 
 class QueueJob(models.Model):
@@ -87,8 +108,18 @@ class QueueJob(models.Model):
             models.Index(fields=["status"], name="queue_jobs_status_idx"),
             models.Index(fields=["queue", "status"], name="queue_jobs_queue_status_idx"),
             models.Index(fields=["type"], name="queue_jobs_type_idx"),
-            models.Index(fields=["priority"], name="queue_jobs_priority_idx"),
+            # The list's sorts read their pages off these, ties broken by id (dashboard.paging);
+            # a column that may be null sorts its nulls last, as the list does, newest first.
+            models.Index(fields=["priority", "id"], name="queue_jobs_priority_id_idx"),
             models.Index(fields=["created_at"], name="queue_jobs_created_idx"),
+            NullsLastIndex(
+                F("started_at").desc(nulls_last=True), F("id").desc(), name="queue_jobs_started_idx"
+            ),
+            NullsLastIndex(
+                F("completed_at").desc(nulls_last=True),
+                F("id").desc(),
+                name="queue_jobs_completed_idx",
+            ),
             models.Index(
                 fields=["status", "queue", "priority", "created_at"],
                 name="queue_jobs_dispatch_idx",
