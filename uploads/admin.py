@@ -8,6 +8,21 @@ from django.utils.html import format_html
 from jobs.admin import status_badge
 from uploads.models import Device, Member, Upload, UploadError
 
+UPLOAD_FIELDS: dict[str | None, list[str]] = {
+    None: [
+        "original_name",
+        "import_type",
+        "mode",
+        "policy",
+        "dry_run",
+        "uploaded_by",
+        "created_at",
+    ],
+    "Job": ["job_link", "job_status", "processing_duration"],
+    "Result": ["validation", "database"],
+    "Files": ["file_link", "report_link", "size", "file_type", "sha256"],
+}
+
 
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin):
@@ -28,44 +43,8 @@ class UploadAdmin(admin.ModelAdmin):
     list_select_related = ["job", "uploaded_by"]
     # The stored files are reached through the dashboard's download views, which check who may
     # see the upload; the file fields' own links would point under MEDIA_ROOT, which is not served.
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "original_name",
-                    "import_type",
-                    "mode",
-                    "policy",
-                    "dry_run",
-                    "uploaded_by",
-                    "created_at",
-                ]
-            },
-        ),
-        ("Job", {"fields": ["job_link", "job_status", "processing_duration"]}),
-        ("Result", {"fields": ["validation", "database"]}),
-        ("Files", {"fields": ["file_link", "report_link", "size", "file_type", "sha256"]}),
-    ]
-    readonly_fields = [
-        "original_name",
-        "import_type",
-        "mode",
-        "policy",
-        "dry_run",
-        "uploaded_by",
-        "created_at",
-        "job_link",
-        "job_status",
-        "processing_duration",
-        "validation",
-        "database",
-        "file_link",
-        "report_link",
-        "size",
-        "file_type",
-        "sha256",
-    ]
+    fieldsets = [(title, {"fields": tuple(fields)}) for title, fields in UPLOAD_FIELDS.items()]
+    readonly_fields = [name for fields in UPLOAD_FIELDS.values() for name in fields]
 
     @admin.display(description="Status", ordering="job__status")
     def job_status(self, upload: Upload) -> str:
