@@ -164,3 +164,10 @@ def test_the_uploads_list_shows_history_and_statistics_at_a_constant_query_count
     page = text(client.get("/dashboard/uploads/?type=members"))
     assert page.count("members.csv") == 5
     assert re.search(r"Uploads</span><span class=\"big\">5<", page.replace(" <", "<"))
+
+
+def test_an_import_jobs_page_links_to_its_upload(browser_as, tmp_path) -> None:
+    client = browser_as("alice")
+    job_id = upload(client, members_csv(tmp_path, 3), priority="10")
+    page = client.get(f"/dashboard/jobs/{job_id}/").content.decode()
+    assert f'href="/dashboard/uploads/{job_id}/">members.csv</a>' in page
