@@ -73,7 +73,14 @@ class Checked:
     counts: Stats
 
 
-@job_type("uploads.import", queue="uploads", timeout=3600, max_attempts=3, backoff_base=10.0)
+@job_type(
+    "uploads.import",
+    queue="uploads",
+    timeout=3600,
+    max_attempts=3,
+    backoff_base=10.0,
+    client=False,  # queued by the upload service for an upload it has checked
+)
 def import_upload(ctx: JobContext) -> dict[str, Any]:
     """Import a bulk upload (see uploads.pipeline)."""
     upload = Upload.objects.filter(pk=str(ctx.data.get("upload_id", ""))).first()

@@ -129,7 +129,9 @@ def _queue(
         priority=priority,
         scheduled_at=scheduled_at,
     )
-    upload.job = job_submit(spec=spec, created_by=actor or upload.uploaded_by, source=source)
+    upload.job = job_submit(
+        spec=spec, created_by=actor or upload.uploaded_by, source=source, internal=True
+    )
     upload.save(update_fields=["job"])
 
 
