@@ -178,15 +178,17 @@ async def test_a_burst_of_progress_is_coalesced_but_the_final_state_always_arriv
     await ws.disconnect()
 
 
-async def test_a_plain_user_may_not_watch_someone_elses_job() -> None:
+async def test_someone_elses_job_is_answered_as_a_missing_one() -> None:
     owner, _ = await user_with_token("owner")
     _, ws = await watcher("mallory")
     job = await database_sync_to_async(make_job)(created_by=owner)
+    missing = str(uuid.uuid4())
     await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
     refusal = await receive(ws)
-    assert refusal["type"] == "error"
-    assert refusal["code"] == "forbidden"
-    assert str(job.pk) in refusal["message"]
+    await ws.send_json_to({"action": "subscribe", "job_id": missing})
+    absent = await receive(ws)
+    assert refusal == {**absent, "message": f"no job {job.pk}", "job_id": str(job.pk)}
+    assert refusal["code"] == "not_found"
     await assert_still_open(ws)
     await ws.disconnect()
 
