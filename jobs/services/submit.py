@@ -20,6 +20,7 @@ from jobs.registry import JobType, UnknownJobType, client_job_types, get_job_typ
 from jobs.selectors import queue_max_waiting
 from jobs.services.common import Actor, signal_after_commit
 from jobs.services.dispatch import configured_queues, jobs_dispatch
+from jobs.text import text_problem
 
 BACKLOG_STATUSES = [JobStatus.PENDING, JobStatus.WAITING]
 
@@ -141,6 +142,9 @@ def _bounded(where: str, name: str, value: Any, default: int, low: int, high: in
 def _check_data(where: str, data: Any) -> None:
     if not isinstance(data, dict):
         raise InvalidJob(f"{where}data must be a JSON object, not {type(data).__name__}")
+    problem = text_problem(data, "data")
+    if problem:
+        raise InvalidJob(f"{where}{problem}")
     try:
         json.dumps(data, cls=DjangoJSONEncoder)
     except (TypeError, ValueError) as exc:
