@@ -40,6 +40,7 @@ from jobs.models import EventKind, JobStatus, QueueJob, QueueWorker
 from jobs.registry import PermanentError, UnknownJobType, get_job_type
 from jobs.services.common import event_record, job_transition
 from jobs.services.dispatch import jobs_dispatch
+from jobs.text import sanitise, text_problem
 from queueproject.redis_client import get_redis
 
 logger = logging.getLogger("jobs.runner")
@@ -98,8 +99,8 @@ def run_handler(job: QueueJob) -> Outcome:
 def _failed(message: str, began: float, *, permanent: bool = False) -> Outcome:
     return Outcome(
         "failed",
-        message=message,
-        trace=traceback.format_exc(),
+        message=sanitise(message),
+        trace=sanitise(traceback.format_exc()),
         permanent=permanent,
         seconds=time.monotonic() - began,
     )
@@ -188,9 +189,13 @@ def _explain_skip(job_id: str) -> None:
 
 def _json_result(result: Any) -> Any:
     try:
-        return json.loads(json.dumps(result, cls=DjangoJSONEncoder))
-    except (TypeError, ValueError) as exc:
+        stored = json.loads(json.dumps(result, cls=DjangoJSONEncoder))
+    except (TypeError, ValueError, RecursionError) as exc:
         raise PermanentError(f"the handler's result is not JSON-serialisable: {exc}") from None
+    problem = text_problem(stored, "result")
+    if problem:
+        raise PermanentError(f"the handler's result cannot be stored: {problem}")
+    return stored
 
 
 def _complete(job: QueueJob, result: Any, *, seconds: float) -> bool:
@@ -241,7 +246,9 @@ def record_attempt_failure(
     job: QueueJob, message: str, *, trace: str = "", permanent: bool = False
 ) -> str | None:
     """Fail this attempt: schedule a retry with backoff, or fail the job when attempts are spent
-    or the error is permanent. Returns the new status, or None if the attempt had lost the job."""
+    or the error is permanent. Returns the new status, or None if the attempt had lost the job.
+    Whatever text the error carries is stored: NUL and lone surrogates are shown as escapes."""
+    message, trace = sanitise(message), sanitise(trace)
     now = timezone.now()
     retry = not permanent and job.attempts < job.max_attempts
     this_attempt = QueueJob.objects.filter(pk=job.pk, status=JobStatus.ACTIVE, run_id=job.run_id)

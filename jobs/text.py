@@ -24,18 +24,19 @@ def text_problem(value: Any, path: str) -> str | None:
         if depth > MAX_DEPTH:
             return f"{where}: nested more than {MAX_DEPTH} levels deep"
         if isinstance(item, str) and UNSTORABLE.search(item):
-            return f"{where}: {_why(item)}"
+            return f"{where}: {unstorable_why(item)}"
         if isinstance(item, dict):
             for key, inner in item.items():
                 if isinstance(key, str) and UNSTORABLE.search(key):
-                    return f"{where}: the key {sanitise(key)!r} {_why(key)}"
+                    return f"{where}: the key {sanitise(key)!r} {unstorable_why(key)}"
                 stack.append((inner, f"{where}.{key}", depth + 1))
         elif isinstance(item, list):
             stack.extend((inner, f"{where}[{i}]", depth + 1) for i, inner in enumerate(item))
     return None
 
 
-def _why(text: str) -> str:
+def unstorable_why(text: str) -> str:
+    """Why a text that UNSTORABLE matches cannot be stored."""
     if "\x00" in text:
         return "contains a NUL character (\\u0000), which cannot be stored"
     return "contains a lone surrogate (\\ud800-\\udfff), which is not valid Unicode"

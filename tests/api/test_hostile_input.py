@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from jobs.models import QueueJob
@@ -103,3 +104,10 @@ def test_scheduled_at_of_an_upload_without_a_time_zone_is_refused(api) -> None:
 def test_a_session_post_with_a_huge_body_is_not_a_500() -> None:
     response = Client().post(JOBS, "x" * 20_000_000, content_type="application/json")
     assert response.status_code in (401, 413)
+
+
+def test_a_plain_text_pdf_is_415_at_upload(api) -> None:
+    pdf = SimpleUploadedFile("members.csv", b"%PDF-1.4\nid_number,first_name\n%%EOF\n")
+    response = api["alice"].post(PROCESS, {"file": pdf}, format="multipart")
+    assert response.status_code == 415
+    assert "PDF" in _error(response)["message"]
