@@ -107,10 +107,16 @@ def _failed(message: str, began: float, *, permanent: bool = False) -> Outcome:
 
 
 def outcome_publish(job: QueueJob, outcome: Outcome) -> None:
+    """Hand the outcome to the worker through Redis; if Redis cannot take it, record it here
+    (the worker, finding none, then changes nothing: the attempt is no longer active)."""
     payload = json.dumps(asdict(outcome), cls=DjangoJSONEncoder)
     rq_job = get_current_job()  # its connection is already open in this horse: reuse it
     connection = rq_job.connection if rq_job is not None else get_redis()
-    connection.set(OUTCOME_KEY.format(job.run_id), payload, ex=OUTCOME_TTL)
+    try:
+        connection.set(OUTCOME_KEY.format(job.run_id), payload, ex=OUTCOME_TTL)
+    except redis.RedisError as exc:
+        logger.warning("job %s: Redis unreachable, outcome recorded by the horse: %s", job.pk, exc)
+        outcome_record(job, outcome)
 
 
 def outcome_take(job: QueueJob) -> Outcome | None:
