@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 
 from queueproject.embedded_redis import EmbeddedRedis
 from tests.api.conftest import make_user
-from tests.conftest import Processes
+from tests.conftest import Processes, _use_redis
 
 
 @pytest.fixture
@@ -35,12 +35,15 @@ def own_redis() -> Iterator[EmbeddedRedis]:
 
 
 @pytest.fixture
-def own_processes(own_redis: EmbeddedRedis, tmp_path: Path) -> Iterator[Processes]:
+def own_processes(own_redis: EmbeddedRedis, redis_url: str, tmp_path: Path) -> Iterator[Processes]:
+    """Real processes on the test's own Redis, which this process dispatches to as well."""
     procs = Processes(own_redis.url, tmp_path)
+    _use_redis(own_redis.url)
     try:
         yield procs
     finally:
         procs.stop_all()
+        _use_redis(redis_url)
 
 
 @dataclass
