@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -16,6 +17,7 @@ from queueproject.embedded_redis import EmbeddedRedis
 from queueproject.websocket import CLOSE_TRY_AGAIN_LATER
 from tests.conftest import Processes, wait_until
 from tests.reliability.conftest import api_client
+from uploads.models import Device
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 OUTAGE_SECONDS = 10
@@ -32,11 +34,12 @@ def _submit(client, n: int, kind: str = "system.noop", **data) -> list[str]:  # 
 
 
 def test_submissions_during_a_redis_outage_are_accepted_and_all_complete(
-    own_processes: Processes, own_redis: EmbeddedRedis
+    own_processes: Processes, own_redis: EmbeddedRedis, tmp_path: Path
 ) -> None:
-    base = own_processes.server()
-    workers = [own_processes.worker(f"w{i}") for i in (1, 2)]
-    own_processes.maintenance()
+    env = {"MEDIA_ROOT": str(tmp_path / "media")}
+    base = own_processes.server(env=env)
+    workers = [own_processes.worker(f"w{i}", env=env) for i in (1, 2)]
+    own_processes.maintenance(env=env)
     client = api_client(base)
     before = _submit(client, 10)
     wait_until(lambda: _done(before), 60, what=f"jobs before the outage\n{own_processes.logs()}")
@@ -45,7 +48,7 @@ def test_submissions_during_a_redis_outage_are_accepted_and_all_complete(
 
     own_redis.stop()
     assert _websocket_refusal(base, client.token) == (CLOSE_TRY_AGAIN_LATER, "unavailable")
-    during = _submit(client, 20)
+    during = [*_submit(client, 20), _upload(client)]
     statuses = set(QueueJob.objects.filter(pk__in=during).values_list("status", flat=True))
     assert statuses == {JobStatus.PENDING}
     status, _ = client.request("GET", "/queue/jobs?status=pending&limit=50")
@@ -60,7 +63,16 @@ def test_submissions_during_a_redis_outage_are_accepted_and_all_complete(
     print(f"recovery: the outage's {len(during + busy)} jobs done {recovery:.1f} s after Redis")
     assert [w.poll() for w in workers] == [None, None], own_processes.logs()
     assert client.server_errors() == []
-    assert QueueJob.objects.filter(status=JobStatus.COMPLETED).count() == 34
+    assert QueueJob.objects.filter(status=JobStatus.COMPLETED).count() == 35
+    assert Device.objects.count() == 1
+
+
+def _upload(client) -> str:  # type: ignore[no-untyped-def]
+    records = {"import_type": "devices", "records": [{"imei": "490154203237518"}]}
+    status, answer = client.request("POST", "/bulk-upload/process", records)
+    assert status == 202, answer
+    assert answer["data"]["status"] == JobStatus.PENDING
+    return str(answer["data"]["job_id"])
 
 
 def _websocket_refusal(base: str, token: str) -> tuple[int | None, str]:
