@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from jobs.errors import InvalidJob, InvalidTransition, QueueFull
+from jobs.services.idempotency import IdempotencyConflict
 
 logger = logging.getLogger("jobs.api")
 
@@ -61,6 +62,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     set_rollback()
     if isinstance(exc, exceptions.ValidationError):
         return error("invalid", _first_message(exc.detail), 400, details=exc.detail)
+    if isinstance(exc, IdempotencyConflict):
+        return error(exc.code, str(exc), 409)
     if isinstance(exc, InvalidTransition):
         details = {"status": exc.status, "allowed": exc.allowed}
         return error(exc.code, str(exc), 409, details=details)

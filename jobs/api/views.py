@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from jobs import selectors, services
 from jobs.api import examples
 from jobs.api.envelope import ok
+from jobs.api.idempotency import idempotent
 from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
 from jobs.api.schema import envelope_schema
 from jobs.api.serializers import (
@@ -199,7 +200,9 @@ class JobListView(APIView):
         request_example=examples.SUBMISSION,
         example=examples.JOB,
         message="1 job(s) queued",
+        idempotent=True,
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         many = isinstance(request.data, list)
         payload: serializers.Serializer | serializers.ListSerializer = (

@@ -17,6 +17,7 @@ from jobs import selectors as job_selectors
 from jobs import services as job_services
 from jobs.api import examples
 from jobs.api.envelope import ok
+from jobs.api.idempotency import idempotent
 from jobs.api.parsers import JSONParser, MultiPartParser
 from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
 from jobs.api.schema import envelope_schema, error_response
@@ -130,7 +131,9 @@ class ProcessView(APIView):
         request_example=RECORDS_EXAMPLE,
         example=QUEUED_EXAMPLE,
         message="dry run queued",
+        idempotent=True,
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         form = UploadRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
