@@ -91,6 +91,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         except (ValueError, UnicodeDecodeError):
             await self.send_json(error("invalid_json", "a message must be a JSON object"))
             return
+        except RecursionError:
+            await self.send_json(error("invalid_json", "the message is nested too deeply"))
+            return
         if not isinstance(content, dict):
             await self.send_json(error("invalid_message", "a message must be a JSON object"))
             return

@@ -344,3 +344,15 @@ async def test_a_retried_job_is_shown_waiting_again() -> None:
     assert again["status"] in ("pending", "waiting")
     assert again["error_message"] == ""
     await ws.disconnect()
+
+
+async def test_deeply_nested_json_is_answered_with_an_error_and_the_socket_stays_open() -> None:
+    _, ws = await watcher()
+    await ws.send_to(text_data="[" * 100_000)
+    assert await receive(ws) == {
+        "type": "error",
+        "code": "invalid_json",
+        "message": "the message is nested too deeply",
+    }
+    await assert_still_open(ws)
+    await ws.disconnect()
