@@ -4,12 +4,15 @@ job); the same key for another request is 409; keys are per user and last 24 hou
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 
 from jobs.models import IdempotencyKey, QueueJob
+from tests.api.conftest import client_for
 from tests.uploads.files import MEMBER_HEADER, members
 from uploads.models import Upload
 
@@ -91,3 +94,23 @@ def test_the_schema_documents_the_header_and_the_replay(api) -> None:
         headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
         assert "Idempotency-Key" in headers
         assert {"200", "409"} <= set(operation["responses"])
+
+
+def test_two_requests_with_one_key_at_once_create_one_job(users) -> None:
+    statuses: list[int] = []
+
+    def send() -> None:
+        try:
+            client = client_for(users["alice"])
+            answer = client.post(JOBS, NOOP, format="json", HTTP_IDEMPOTENCY_KEY="same")
+            statuses.append(answer.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 202]
+    assert QueueJob.objects.count() == 1
