@@ -55,14 +55,15 @@ def test_terminated_connections_during_an_import_lose_nothing(
         return int(Upload.objects.get(pk=upload.pk).checkpoint.get("row", 0))
 
     wait_until(lambda: committed() >= 4000, 60, what=f"some batches\n{own_processes.logs()}")
-    assert terminate_backends() >= 2  # the work horse's, the worker's, maintenance's
+    ended = terminate_backends()
+    assert ended >= 2  # the work horse's, the worker's, maintenance's
     wait_until(
         lambda: Upload.objects.get(pk=upload.pk).job.status == JobStatus.COMPLETED,
         120,
         interval=0.5,
         what=f"the import to complete\n{own_processes.logs()}",
     )
-    terminate_backends()  # and once more with the workers idle
+    ended += terminate_backends()  # and once more with the workers idle
 
     assert [w.poll() for w in workers] == [None, None], own_processes.logs()
     assert Member.objects.count() == 20_000
@@ -70,4 +71,5 @@ def test_terminated_connections_during_an_import_lose_nothing(
     job = Upload.objects.get(pk=upload.pk).job
     runs = job.events.filter(kind=EventKind.STARTED).count()
     assert job.attempts == runs >= 2
+    print(f"terminated {ended} sessions in 2 rounds; the import ran {runs} times, all counted")
     assert Upload.objects.get(pk=upload.pk).database_stats["created"] == 20_000
