@@ -91,6 +91,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         except (ValueError, UnicodeDecodeError):
             await self.send_json(error("invalid_json", "a message must be a JSON object"))
             return
+        except RecursionError:
+            await self.send_json(error("invalid_json", "the message is nested too deeply"))
+            return
         if not isinstance(content, dict):
             await self.send_json(error("invalid_message", "a message must be a JSON object"))
             return
@@ -133,12 +136,10 @@ class JobsConsumer(LiveConsumer):
             await self.send_json(error("invalid_job_id", "job_id must be a job's UUID"))
             return
         job = await database_sync_to_async(job_find)(job_id)
-        if job is None:
+        # Another user's job is answered as a missing one (as HTTP's 404): an answer of its own
+        # would confirm that the id exists.
+        if job is None or not roles.can_see_job(self.scope["user"], job):
             await self.send_json(error("not_found", f"no job {job_id}", job_id=job_id))
-            return
-        if not roles.can_see_job(self.scope["user"], job):
-            message = f"you may not watch job {job_id}: it is not yours"
-            await self.send_json(error("forbidden", message, job_id=job_id))
             return
         if job_id not in self.subscriptions and len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
             message = f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection"

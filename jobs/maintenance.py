@@ -31,6 +31,7 @@ from jobs.models import (
 from jobs.runner import hand_back, record_attempt_failure
 from jobs.selectors import job_counts_by_queue_and_status, paused_queues
 from jobs.services.dispatch import configured_queues, jobs_dispatch
+from jobs.services.idempotency import idempotency_purge
 from queueproject.redis_client import get_redis
 from queueproject.redis_settings import worker_queue_names
 
@@ -243,6 +244,7 @@ def retention_apply(*, now: dt.datetime) -> int:
     """Delete finished jobs older than JOB_RETENTION_DAYS and metrics older than theirs."""
     from jobs.services.bulk import jobs_clean
 
+    idempotency_purge(now=now)
     QueueMetric.objects.filter(
         captured_at__lt=now - dt.timedelta(days=settings.METRICS_RETENTION_DAYS)
     ).delete()

@@ -268,3 +268,26 @@ class QueueState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue} ({'paused' if self.paused else 'running'})"
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key on a submission, with the answer it got: a retry with the
+    same key (same user, within IDEMPOTENCY_TTL) is answered again instead of creating twice.
+    `status_code` is null while the first request is still being processed."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # sha256 of the endpoint and the request
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "queue_idempotency_keys"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="queue_idempotency_user_key")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="queue_idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"

@@ -3,6 +3,10 @@
     @job_type("reports.build", queue="default", timeout=300, max_attempts=5)
     def build_report(ctx: JobContext) -> dict: ...
 
+A type registered with `client=False` is internal: only the project's own services submit it
+(`uploads.import`, queued by the upload service); the API, the dashboard and any other client
+path are refused.
+
 A handler receives a JobContext (its arguments in `ctx.data`, progress, cancellation, logger) and
 returns a JSON-serialisable result. It may run more than once (stall, Redis loss): it must be
 idempotent. Raise PermanentError to fail without retry.
@@ -39,6 +43,7 @@ class JobType:
     backoff_base: float = 10.0
     backoff_max: float = 3600.0
     description: str = ""
+    client: bool = True  # False: internal, submitted only by the project's own services
 
 
 _registry: dict[str, JobType] = {}
@@ -65,6 +70,11 @@ def get_job_type(key: str) -> JobType:
 
 def job_types() -> list[JobType]:
     return sorted(_registry.values(), key=lambda entry: entry.key)
+
+
+def client_job_types() -> list[JobType]:
+    """The types a client (API, dashboard job panel) may submit."""
+    return [entry for entry in job_types() if entry.client]
 
 
 def unregister(key: str) -> None:

@@ -40,6 +40,7 @@ from jobs.models import EventKind, JobStatus, QueueJob, QueueWorker
 from jobs.registry import PermanentError, UnknownJobType, get_job_type
 from jobs.services.common import event_record, job_transition
 from jobs.services.dispatch import jobs_dispatch
+from jobs.text import sanitise, text_problem
 from queueproject.redis_client import get_redis
 
 logger = logging.getLogger("jobs.runner")
@@ -98,18 +99,24 @@ def run_handler(job: QueueJob) -> Outcome:
 def _failed(message: str, began: float, *, permanent: bool = False) -> Outcome:
     return Outcome(
         "failed",
-        message=message,
-        trace=traceback.format_exc(),
+        message=sanitise(message),
+        trace=sanitise(traceback.format_exc()),
         permanent=permanent,
         seconds=time.monotonic() - began,
     )
 
 
 def outcome_publish(job: QueueJob, outcome: Outcome) -> None:
+    """Hand the outcome to the worker through Redis; if Redis cannot take it, record it here
+    (the worker, finding none, then changes nothing: the attempt is no longer active)."""
     payload = json.dumps(asdict(outcome), cls=DjangoJSONEncoder)
     rq_job = get_current_job()  # its connection is already open in this horse: reuse it
     connection = rq_job.connection if rq_job is not None else get_redis()
-    connection.set(OUTCOME_KEY.format(job.run_id), payload, ex=OUTCOME_TTL)
+    try:
+        connection.set(OUTCOME_KEY.format(job.run_id), payload, ex=OUTCOME_TTL)
+    except redis.RedisError as exc:
+        logger.warning("job %s: Redis unreachable, outcome recorded by the horse: %s", job.pk, exc)
+        outcome_record(job, outcome)
 
 
 def outcome_take(job: QueueJob) -> Outcome | None:
@@ -188,9 +195,13 @@ def _explain_skip(job_id: str) -> None:
 
 def _json_result(result: Any) -> Any:
     try:
-        return json.loads(json.dumps(result, cls=DjangoJSONEncoder))
-    except (TypeError, ValueError) as exc:
+        stored = json.loads(json.dumps(result, cls=DjangoJSONEncoder))
+    except (TypeError, ValueError, RecursionError) as exc:
         raise PermanentError(f"the handler's result is not JSON-serialisable: {exc}") from None
+    problem = text_problem(stored, "result")
+    if problem:
+        raise PermanentError(f"the handler's result cannot be stored: {problem}")
+    return stored
 
 
 def _complete(job: QueueJob, result: Any, *, seconds: float) -> bool:
@@ -241,7 +252,9 @@ def record_attempt_failure(
     job: QueueJob, message: str, *, trace: str = "", permanent: bool = False
 ) -> str | None:
     """Fail this attempt: schedule a retry with backoff, or fail the job when attempts are spent
-    or the error is permanent. Returns the new status, or None if the attempt had lost the job."""
+    or the error is permanent. Returns the new status, or None if the attempt had lost the job.
+    Whatever text the error carries is stored: NUL and lone surrogates are shown as escapes."""
+    message, trace = sanitise(message), sanitise(trace)
     now = timezone.now()
     retry = not permanent and job.attempts < job.max_attempts
     this_attempt = QueueJob.objects.filter(pk=job.pk, status=JobStatus.ACTIVE, run_id=job.run_id)

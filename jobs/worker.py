@@ -5,10 +5,16 @@ the outcome the horse hands back, on its own long-lived database connection (a h
 the database opens a connection of its own); it heartbeats into queue_workers; it records the
 death of a work horse as a failed attempt; and on SIGTERM it waits WORKER_SHUTDOWN_GRACE seconds
 for the current job, then hands it back to the queue.
+
+It rides out outages instead of exiting: while Redis is unreachable it waits and retries (RQ's
+own backoff, capped at REDIS_RETRY_MAX seconds so that work resumes soon after Redis returns),
+and a job whose horse was running meanwhile is still recorded from the ledger's side; while the
+database is unreachable it reconnects and retries recording an outcome until it succeeds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -19,6 +25,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connections
+from django.db import Error as DjangoDatabaseError
 from django.db.models import F
 from django.utils import timezone
 from rq import Worker
@@ -37,6 +44,10 @@ logger = logging.getLogger("jobs.worker")
 # one would end the worker's session on the shared socket. The horse exits with os._exit.
 _inherited_connections: list[Any] = []
 
+REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+REDIS_RETRY_MAX = 2.0  # seconds between attempts to reach Redis again, at most
+DB_RETRY_MAX = 5.0
+
 
 class RqSuccessLines(logging.Filter):
     """Drops RQ's "Successfully completed ..." and "Job OK" lines. For RQ every attempt succeeds
@@ -54,6 +65,7 @@ RQ_SUCCESS_LINES = RqSuccessLines()
 
 class LedgerWorker(Worker):
     log_result_lifespan = False  # "result is kept for N seconds": RQ's result, not the job's
+    max_connection_wait_time = REDIS_RETRY_MAX  # RQ's backoff while dequeueing
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         interval = settings.WORKER_HEARTBEAT_INTERVAL
@@ -119,13 +131,17 @@ class LedgerWorker(Worker):
         connections.close_all()
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
-        super().heartbeat(timeout, pipeline)
+        try:
+            super().heartbeat(timeout, pipeline)
+        except REDIS_DOWN as exc:  # RQ's heartbeat: the next dequeue waits for Redis
+            logger.warning("worker %s: Redis unreachable, heartbeat skipped: %s", self.name, exc)
         if self.is_horse or self.ledger_pk is None:
             return
         if time.monotonic() - self._beat_at < settings.WORKER_HEARTBEAT_INTERVAL / 2:
             return
         self._beat_at = time.monotonic()
         try:
+            _drop_broken_connections()
             self._ledger_heartbeat()
         except Exception:  # an exception here would stop the worker: log and go on
             logger.exception("worker %s: heartbeat to the ledger failed", self.name)
@@ -158,15 +174,60 @@ class LedgerWorker(Worker):
             return
         runner.claimed_by_worker = ledger_job
         try:
-            super().execute_job(job, queue)
-            self._record(ledger_job)
-        except (DatabaseError, redis.RedisError):
-            # The job stays active on this worker's row; it is handed back when this worker
-            # restarts (register_birth) or recovered by maintenance if it does not.
-            logger.exception("worker %s: could not record job %s", self.name, job.id)
-            raise
+            self._run_horse(job, queue)
+            _until_recorded(lambda: self._record(ledger_job), what=f"job {job.id}")
         finally:
             runner.claimed_by_worker = self._claimed = None
+
+    def _run_horse(self, job: Job, queue: Queue) -> None:
+        """RQ's fork and watch. If Redis goes away meanwhile, RQ's bookkeeping fails but the horse
+        goes on (it records its own outcome when it cannot hand it over): wait for it."""
+        try:
+            super().execute_job(job, queue)
+        except REDIS_DOWN as exc:
+            logger.warning("worker %s: Redis lost while job %s ran: %s", self.name, job.id, exc)
+            if self.horse_pid:
+                self.wait_for_horse()
+            self._horse_pid = 0
+
+    # -- Redis outages: RQ's main loop quits on any error outside its dequeue ------------------
+    def check_for_suspension(self, burst: bool) -> None:
+        with contextlib.suppress(*REDIS_DOWN):  # the dequeue that follows waits for Redis
+            super().check_for_suspension(burst)
+
+    def set_state(self, state: Any, pipeline: Any = None) -> None:
+        with contextlib.suppress(*REDIS_DOWN):  # RQ's display of the state; the ledger has its own
+            super().set_state(state, pipeline)
+
+    def set_current_job_working_time(
+        self, current_job_working_time: float, pipeline: Any = None
+    ) -> None:
+        with contextlib.suppress(*REDIS_DOWN):
+            super().set_current_job_working_time(current_job_working_time, pipeline)
+
+    def run_maintenance_tasks(self) -> None:
+        try:
+            super().run_maintenance_tasks()
+        except REDIS_DOWN as exc:
+            logger.warning(
+                "worker %s: RQ maintenance skipped, Redis unreachable: %s", self.name, exc
+            )
+
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> Any:
+        # RQ retries a refused dequeue itself, but quits on a timeout, or on an error in its
+        # bookkeeping around the dequeue: wait for Redis and try again, whatever the error.
+        wait = 0.5
+        while True:
+            try:
+                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            except REDIS_DOWN as exc:
+                logger.warning(
+                    "worker %s: Redis unreachable, retrying in %.1f s: %s", self.name, wait, exc
+                )
+                time.sleep(wait)
+                wait = min(wait * 2, REDIS_RETRY_MAX)
 
     def _claim(self, job: Job, queue: Queue) -> QueueJob | None:
         _drop_broken_connections()
@@ -217,6 +278,9 @@ class LedgerWorker(Worker):
     def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
         self._cancel_shutdown_timer()
+        _until_recorded(lambda: self._record_killed(job, ret_val), what=f"job {job.id}")
+
+    def _record_killed(self, job: Job, ret_val: int) -> None:
         row = QueueJob.objects.filter(pk=job.id, status=JobStatus.ACTIVE).first()
         if row is None or self._claimed is None or row.run_id != self._claimed.run_id:
             return
@@ -254,6 +318,21 @@ class LedgerWorker(Worker):
     def _cancel_shutdown_timer(self) -> None:
         if self._shutdown_timer is not None:
             self._shutdown_timer.cancel()
+
+
+def _until_recorded(record: Any, *, what: str) -> None:
+    """Run `record` (it writes an outcome to the ledger) until the database takes it: a worker
+    that lost its connection reconnects, rather than exiting with the outcome unrecorded."""
+    wait = 0.5
+    while True:
+        try:
+            record()
+            return
+        except DjangoDatabaseError as exc:
+            logger.warning("worker: could not record %s, retrying in %.1f s: %s", what, wait, exc)
+            connections.close_all()
+            time.sleep(wait)
+            wait = min(wait * 2, DB_RETRY_MAX)
 
 
 def _forget_unless_running(job: Job) -> None:

@@ -85,7 +85,7 @@ class Supervisor:
 
     def _children(self, workers: int) -> list[Child]:
         python = sys.executable
-        asgi = ["-m", "daphne", "-b", self.host, "-p", str(self.port)]
+        asgi = ["-m", "queueproject.serve", "-b", self.host, "-p", str(self.port)]
         children = [Child("web", [python, *asgi, "queueproject.asgi:application"])]
         for number in range(1, workers + 1):
             name = f"{socket.gethostname()}-{os.getpid()}-w{number}"

@@ -10,9 +10,12 @@ anonymous with `scope["auth_error"]` saying why, for the consumer to answer.
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import redis
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
@@ -20,6 +23,12 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
+
+logger = logging.getLogger("queueproject.websocket")
+
+# "Try again later": as 4401/4403 mirror HTTP's 401/403, 4503 mirrors 503 (an application may
+# close only with 1000 or 3000-4999; daphne refuses RFC 6455's own 1013).
+CLOSE_TRY_AGAIN_LATER = 4503
 
 
 class OriginCheck:
@@ -77,5 +86,39 @@ def _token_user(key: str) -> Any:
     return token.user if token is not None and token.user.is_active else None
 
 
+class OutageRefusal:
+    """Live messages travel through Redis: while it is unreachable, a handshake is accepted
+    and closed at once with 4503 (try again later) and an error message saying why, instead of
+    failing with an HTTP 500; a socket that loses Redis is closed the same way."""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        accepted = closed = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal accepted, closed
+            accepted = accepted or message["type"] == "websocket.accept"
+            closed = closed or message["type"] == "websocket.close"
+            await send(message)
+
+        try:
+            return await self.application(scope, receive, tracking_send)
+        except (redis.RedisError, OSError) as exc:
+            logger.warning("websocket %s: Redis unreachable: %s", scope.get("path"), exc)
+            if closed:
+                return None
+            if not accepted:
+                await send({"type": "websocket.accept"})
+            text = {"type": "error", "code": "unavailable", "message": UNAVAILABLE}
+            await send({"type": "websocket.send", "text": json.dumps(text)})
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+            return None
+
+
+UNAVAILABLE = "live updates are unavailable for a moment: reconnect in a few seconds"
+
+
 def websocket_application(inner: Any) -> Any:
-    return OriginCheck(AuthMiddlewareStack(TokenAuthMiddleware(inner)))
+    return OriginCheck(AuthMiddlewareStack(TokenAuthMiddleware(OutageRefusal(inner))))

@@ -150,7 +150,8 @@ class Processes:
     def server(self, env: dict[str, str] | None = None, port: int | None = None) -> str:
         """daphne serving the project (HTTP and WebSocket) as `make run` does; returns its URL."""
         port = port or free_port()
-        argv = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "queueproject.asgi:application"]
+        argv = ["-m", "queueproject.serve", "-b", "127.0.0.1", "-p", str(port)]
+        argv.append("queueproject.asgi:application")
         process = self._spawn("daphne", argv, env)
         url = f"http://127.0.0.1:{port}"
 

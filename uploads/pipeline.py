@@ -25,6 +25,7 @@ from django.db import IntegrityError, connection, reset_queries, transaction
 
 from jobs.context import JobContext
 from jobs.registry import PermanentError, job_type
+from jobs.text import sanitise
 from uploads.importers import UnknownImportType, get_import_type
 from uploads.importers.base import ImportType, ParsedRow, RowProblem
 from uploads.keys import KeySet
@@ -73,7 +74,14 @@ class Checked:
     counts: Stats
 
 
-@job_type("uploads.import", queue="uploads", timeout=3600, max_attempts=3, backoff_base=10.0)
+@job_type(
+    "uploads.import",
+    queue="uploads",
+    timeout=3600,
+    max_attempts=3,
+    backoff_base=10.0,
+    client=False,  # queued by the upload service for an upload it has checked
+)
 def import_upload(ctx: JobContext) -> dict[str, Any]:
     """Import a bulk upload (see uploads.pipeline)."""
     upload = Upload.objects.filter(pk=str(ctx.data.get("upload_id", ""))).first()
@@ -450,7 +458,12 @@ def _stored(values: dict[str, Any], names: list[str], blank: list[Any]) -> tuple
 
 
 def _jsonable(raw: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v.isoformat() if isinstance(v, (dt.date, dt.datetime, dt.time)) else v
-        for k, v in raw.items()
-    }
+    """The raw values of a bad row as stored for its report: dates as ISO text, and text that
+    no database stores (NUL, lone surrogates) with those characters shown as escapes."""
+    return {k: _storable(v) for k, v in raw.items()}
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    return sanitise(value) if isinstance(value, str) else value

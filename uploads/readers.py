@@ -57,6 +57,11 @@ def sniff_type(head: bytes) -> str:
         raise FileRefused("empty", "the file is empty (0 bytes)")
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
+    if head.startswith(b"%PDF-"):
+        raise FileRefused(
+            "unsupported_type",
+            "PDF files are not supported: export the data as .xlsx or .csv and upload that",
+        )
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileRefused(
             "unsupported_type",
@@ -274,8 +279,27 @@ def _open_csv(path: Path, importer: type[ImportType]) -> Table:
         raise search.refusal()
     number, columns, ignored = found
     estimate = max(0, _count_lines(path) - number)
-    rows = _rows(numbered, columns)
+    rows = _rows(_csv_guarded(numbered, after=number), columns)
     return Table("csv", number, columns, ignored, estimate, rows, closers=[handle])
+
+
+def _csv_guarded(
+    numbered: Iterator[tuple[int, tuple[Any, ...]]], *, after: int
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """A row the csv module cannot parse ends the import with a refusal naming the row."""
+    last = after
+    try:
+        for last, cells in numbered:
+            yield last, cells
+    except csv.Error as exc:
+        row = last + 1
+        if "field larger than field limit" in str(exc):
+            raise FileRefused(
+                "corrupt",
+                f"the CSV cannot be read at row {row}: a field is longer than "
+                f"{csv.field_size_limit():,} characters (a quote left open, or not a CSV?)",
+            ) from None
+        raise FileRefused("corrupt", f"the CSV cannot be read at row {row} ({exc})") from None
 
 
 # -- json --------------------------------------------------------------------------------------

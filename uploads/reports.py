@@ -58,6 +58,7 @@ def safe_cell(sheet: Worksheet, value: Any, *, bold: bool = False) -> Any:
 
     if isinstance(value, str):
         value = "'" + value if value.startswith(FORMULA_START) else value
+        value = _xml_safe(value)
     elif value is not None and not isinstance(value, (int, float)):
         value = text(value)
     cell = WriteOnlyCell(sheet, value=value)
@@ -66,6 +67,13 @@ def safe_cell(sheet: Worksheet, value: Any, *, bold: bool = False) -> Any:
     if bold:
         cell.font = Font(bold=True)
     return cell
+
+
+def _xml_safe(value: str) -> str:
+    """Control characters that an xlsx cannot hold, shown as escapes (\\u0001) instead."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub(lambda match: f"\\u{ord(match.group()):04x}", value)
 
 
 def error_report_build(upload: Upload, importer: type[ImportType]) -> None:

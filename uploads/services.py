@@ -23,6 +23,7 @@ from jobs.errors import InvalidTransition
 from jobs.models import JobSource, JobStatus
 from jobs.services import JobSpec, job_cancel, job_submit
 from jobs.services.common import Actor
+from jobs.text import text_problem
 from uploads.importers import UnknownImportType, get_import_type
 from uploads.models import ErrorPolicy, ImportMode, Upload
 from uploads.readers import FileRefused, check_xlsx, sniff_type
@@ -79,6 +80,9 @@ def upload_create_from_records(*, records: Any, import_type: str, **options: Any
     """The JSON variant: a list of records becomes a stored JSON file, imported the same way."""
     if not isinstance(records, list) or not records:
         raise InvalidUpload("records must be a non-empty list of objects")
+    problem = text_problem(records, "records")
+    if problem:
+        raise InvalidUpload(problem)
     payload = json.dumps(records, cls=DjangoJSONEncoder).encode()
     with tempfile.TemporaryFile() as stream:
         stream.write(payload)
@@ -129,7 +133,9 @@ def _queue(
         priority=priority,
         scheduled_at=scheduled_at,
     )
-    upload.job = job_submit(spec=spec, created_by=actor or upload.uploaded_by, source=source)
+    upload.job = job_submit(
+        spec=spec, created_by=actor or upload.uploaded_by, source=source, internal=True
+    )
     upload.save(update_fields=["job"])
 
 

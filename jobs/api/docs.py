@@ -22,6 +22,10 @@ TAGS = [
 
 _BY_ID = "Answers 404 for an unknown id or a job you may not see."
 _OPERATORS = "For queue operators (group queue_operator) and superusers."
+_IDEMPOTENT = (
+    " Send an Idempotency-Key header to make a retry safe: the same key within 24 h answers the "
+    "first answer again (200, no new job); the same key with a different request is 409."
+)
 _LIST_FILTERS = (
     "Filters (all optional, combined with AND): status (comma-separated), queue, type, source, "
     "priority, batch_id, created_by, created_after, created_before and search. An unknown status, "
@@ -41,7 +45,7 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
         "Submit one job, or a list of jobs",
         "Queues a job of a client job type with its arguments in `data`; a JSON list submits a "
         "batch, all or none. Answers 202 with the job(s); 429 when the queue is full or you "
-        "submit too fast (see Retry-After).",
+        "submit too fast (see Retry-After)." + _IDEMPOTENT,
     ),
     "GET /api/v1/queue/items": (
         JOBS,
@@ -161,7 +165,7 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
         "A multipart `file` (xlsx or CSV) or a JSON body with `records`, plus the import type, "
         "mode (upsert, create_only, update_only), policy (skip_invalid, all_or_nothing) and "
         "`dry_run` (validate and report, write nothing). Answers 202 with the `job_id` to follow. "
-        "413 for a file over the size limit, 415 for a type that is not xlsx or CSV.",
+        "413 for a file over the size limit, 415 for a type that is not xlsx or CSV." + _IDEMPOTENT,
     ),
     "GET /api/v1/bulk-upload/status/{job_id}": (
         UPLOADS,

@@ -7,13 +7,16 @@ import logging
 import math
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from jobs.errors import InvalidJob, InvalidTransition, QueueFull
+from jobs.services.idempotency import IdempotencyConflict
 
 logger = logging.getLogger("jobs.api")
 
@@ -59,6 +62,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     set_rollback()
     if isinstance(exc, exceptions.ValidationError):
         return error("invalid", _first_message(exc.detail), 400, details=exc.detail)
+    if isinstance(exc, IdempotencyConflict):
+        return error(exc.code, str(exc), 409)
     if isinstance(exc, InvalidTransition):
         details = {"status": exc.status, "allowed": exc.allowed}
         return error(exc.code, str(exc), 409, details=details)
@@ -74,6 +79,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return error("invalid", str(exc), 400)
     if isinstance(exc, FileRefused):
         return error(exc.code, str(exc), FILE_REFUSAL_STATUS.get(exc.code, 400))
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"request body too large: at most {limit} bytes (send files as multipart)"
+        return error("too_large", message, 413)
+    if isinstance(exc, TooManyFieldsSent):
+        return error("malformed_request", "too many form fields in the request", 400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):

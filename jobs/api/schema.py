@@ -130,17 +130,26 @@ def envelope_schema(
     message: str | None = None,
     parameters: Sequence[OpenApiParameter] = (),
     operation_id: str | None = None,
+    idempotent: bool = False,
 ) -> Callable[[Any], Any]:
     """Describe one operation: `data` answered with `status` in the envelope, and the error
     envelope for 401 and each of `errors`. `example` is the `data` of the success example.
-    Tags, summaries and descriptions come from jobs/api/docs.py."""
-    codes = sorted({401, *errors})
+    Tags, summaries and descriptions come from jobs/api/docs.py. An idempotent operation takes
+    the Idempotency-Key header: a replay answers 200 with the first answer, a key reused for
+    another request 409."""
+    codes = sorted({401, *errors, *([409] if idempotent else [])})
     responses: dict[int, Any] = {status: _success(data, name, status, example, message)}
+    if idempotent:
+        responses[200] = _success(data, name, 200, example, message)
     responses.update({code: error_response(code) for code in codes})
     examples = []
     if request_example is not None:
         examples.append(OpenApiExample("request", value=request_example, request_only=True))
     extra = [RETRY_AFTER] if 429 in codes else []
+    if idempotent:
+        from jobs.api.idempotency import IDEMPOTENCY_KEY
+
+        extra.append(IDEMPOTENCY_KEY)
     return extend_schema(
         request=request,
         responses=responses,

@@ -21,6 +21,19 @@ class TimeField(serializers.DateTimeField):
         return iso_ms(value)
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """A time that carries its time zone: a naive one is refused, not read as local time."""
+
+    default_error_messages = {
+        "naive": "give a time zone with the time (e.g. 2030-01-31T08:00:00Z or +02:00)",
+    }
+
+    def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
 class ProgressSerializer(serializers.Serializer):
     percent = serializers.FloatField(source="progress_percent")
     stage = serializers.CharField(source="progress_stage")
@@ -69,7 +82,7 @@ class JobSubmitSerializer(serializers.Serializer):
 
     type = serializers.CharField(max_length=100)
     priority = serializers.IntegerField(min_value=1, max_value=10, required=False)
-    scheduled_at = serializers.DateTimeField(required=False)
+    scheduled_at = AwareDateTimeField(required=False)
     max_attempts = serializers.IntegerField(min_value=1, max_value=100, required=False)
     batch_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 

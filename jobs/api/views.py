@@ -4,6 +4,7 @@ and render through the envelope."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -24,6 +25,7 @@ from rest_framework.views import APIView
 from jobs import selectors, services
 from jobs.api import examples
 from jobs.api.envelope import ok
+from jobs.api.idempotency import idempotent
 from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
 from jobs.api.schema import envelope_schema
 from jobs.api.serializers import (
@@ -95,11 +97,27 @@ LIST_PARAMETERS = [
 ]
 
 
+MAX_LIMIT = 500
+
+
+def query_limit(request: Request, *, default: int) -> int:
+    """`?limit=`, one rule for every list: a whole number from 1 to 500, else a 400."""
+    raw = request.query_params.get("limit", str(default))
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
+        message = f"must be a whole number from 1 to {MAX_LIMIT}"
+        raise exceptions.ValidationError({"limit": message})
+    return int(raw)
+
+
 class JobCursor(CursorPagination):
     ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "limit"
-    max_page_size = 500
+    max_page_size = MAX_LIMIT
+
+    def get_page_size(self, request: Request) -> int:
+        # DRF ignores a limit it cannot use; the other lists refuse it: one rule for all.
+        return query_limit(request, default=self.page_size)
 
     def decode_cursor(self, request: Request) -> Any:
         # DRF answers a cursor it cannot read with 404; it is bad input, so 400 naming it.
@@ -182,7 +200,9 @@ class JobListView(APIView):
         request_example=examples.SUBMISSION,
         example=examples.JOB,
         message="1 job(s) queued",
+        idempotent=True,
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         many = isinstance(request.data, list)
         payload: serializers.Serializer | serializers.ListSerializer = (

@@ -13,6 +13,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from jobs.models import JobEvent, QueueJob
+from jobs.text import sanitise
 
 logger = logging.getLogger("jobs")
 Actor = AbstractBaseUser | AnonymousUser | None
@@ -43,14 +44,15 @@ def event_record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Add a line to the job's event log. Every claim and completion writes one: a plain INSERT
-    spares the worker the ORM's query compilation on each call."""
+    spares the worker the ORM's query compilation on each call. The message may come from a
+    handler (an error, a log line): NUL and lone surrogates are stored as escapes."""
     event = JobEvent(
         job_id=job_id,
         at=timezone.now(),
         kind=kind,
         status=status,
         attempt=attempt,
-        message=message,
+        message=sanitise(message),
         level=level,
         actor=actor if isinstance(actor, User) else None,
         worker_name=worker_name,

@@ -16,10 +16,11 @@ from django.utils import timezone
 from jobs import signals
 from jobs.errors import InvalidJob, QueueFull
 from jobs.models import JobSource, JobStatus, QueueJob
-from jobs.registry import UnknownJobType, get_job_type
+from jobs.registry import JobType, UnknownJobType, client_job_types, get_job_type
 from jobs.selectors import queue_max_waiting
 from jobs.services.common import Actor, signal_after_commit
 from jobs.services.dispatch import configured_queues, jobs_dispatch
+from jobs.text import text_problem
 
 BACKLOG_STATUSES = [JobStatus.PENDING, JobStatus.WAITING]
 
@@ -39,19 +40,37 @@ class JobSpec:
     backoff_base: float | None = None
 
 
-def job_submit(*, spec: JobSpec, created_by: Actor = None, source: str = JobSource.API) -> QueueJob:
+def job_submit(
+    *,
+    spec: JobSpec,
+    created_by: Actor = None,
+    source: str = JobSource.API,
+    internal: bool = False,
+) -> QueueJob:
     """Record one job; it reaches Redis after the surrounding transaction commits."""
-    return job_submit_batch(specs=[spec], created_by=created_by, source=source)[0]
+    return job_submit_batch(specs=[spec], created_by=created_by, source=source, internal=internal)[
+        0
+    ]
 
 
 def job_submit_batch(
-    *, specs: Sequence[JobSpec], created_by: Actor = None, source: str = JobSource.API
+    *,
+    specs: Sequence[JobSpec],
+    created_by: Actor = None,
+    source: str = JobSource.API,
+    internal: bool = False,
 ) -> list[QueueJob]:
-    """Record several jobs in one transaction: all of them, or (on any error) none."""
+    """Record several jobs in one transaction: all of them, or (on any error) none.
+
+    Internal job types (registered with client=False) are refused unless the caller is one of
+    the project's own services and says so with `internal=True`: client paths never do."""
     if not specs:
         raise InvalidJob("no jobs to submit")
     user = created_by if created_by is not None and created_by.is_authenticated else None
-    jobs = [_build(spec, index=i, user=user, source=source) for i, spec in enumerate(specs)]
+    jobs = [
+        _build(spec, index=i, user=user, source=source, internal=internal)
+        for i, spec in enumerate(specs)
+    ]
     with transaction.atomic():
         _check_backpressure(jobs)
         QueueJob.objects.bulk_create(jobs)
@@ -66,12 +85,9 @@ def job_submit_batch(
     return [fresh.get(job.pk, job) for job in jobs]
 
 
-def _build(spec: JobSpec, *, index: int, user: Any, source: str) -> QueueJob:
+def _build(spec: JobSpec, *, index: int, user: Any, source: str, internal: bool) -> QueueJob:
     where = f"job {index}: " if index else ""
-    try:
-        job_type = get_job_type(spec.type)
-    except UnknownJobType as exc:
-        raise InvalidJob(f"{where}{exc}") from None
+    job_type = _job_type(where, spec.type, internal=internal)
     queue = spec.queue or job_type.queue
     if queue not in configured_queues():
         raise InvalidJob(f"{where}unknown queue {queue!r} (configured: {configured_queues()})")
@@ -101,6 +117,20 @@ def _build(spec: JobSpec, *, index: int, user: Any, source: str) -> QueueJob:
     )
 
 
+def _job_type(where: str, key: str, *, internal: bool) -> JobType:
+    try:
+        job_type = get_job_type(key)
+    except UnknownJobType as exc:
+        raise InvalidJob(f"{where}{exc}") from None
+    if not job_type.client and not internal:
+        allowed = ", ".join(entry.key for entry in client_job_types()) or "none"
+        raise InvalidJob(
+            f"{where}job type {key!r} is internal: only the project's own services submit it "
+            f"(client job types: {allowed})"
+        )
+    return job_type
+
+
 def _bounded(where: str, name: str, value: Any, default: int, low: int, high: int) -> int:
     if value is None:
         return default
@@ -112,6 +142,9 @@ def _bounded(where: str, name: str, value: Any, default: int, low: int, high: in
 def _check_data(where: str, data: Any) -> None:
     if not isinstance(data, dict):
         raise InvalidJob(f"{where}data must be a JSON object, not {type(data).__name__}")
+    problem = text_problem(data, "data")
+    if problem:
+        raise InvalidJob(f"{where}{problem}")
     try:
         json.dumps(data, cls=DjangoJSONEncoder)
     except (TypeError, ValueError) as exc:

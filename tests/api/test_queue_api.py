@@ -7,6 +7,7 @@ import pytest
 from jobs.models import JobStatus, QueueJob
 from tests.factories import make_job
 from uploads.models import Upload
+from uploads.services import upload_create_from_records
 
 pytestmark = pytest.mark.django_db(transaction=True)
 JOBS = "/api/v1/queue/jobs"
@@ -405,3 +406,24 @@ def test_a_batch_larger_than_job_batch_max_is_refused_whole(api, settings) -> No
     assert response.status_code == 400
     assert "3" in response.json()["error"]["message"]
     assert QueueJob.objects.count() == 0
+
+
+def test_an_internal_job_type_is_refused_to_clients(api, users) -> None:
+    upload = upload_create_from_records(
+        records=[{"imei": "490154203237518"}], import_type="devices", uploaded_by=users["bob"]
+    )
+    before = QueueJob.objects.count()
+    response = api["alice"].post(
+        JOBS, {"type": "uploads.import", "data": {"upload_id": str(upload.pk)}}, format="json"
+    )
+    assert response.status_code == 400
+    assert "'uploads.import' is internal" in response.json()["error"]["message"]
+    assert QueueJob.objects.count() == before
+
+
+def test_an_internal_job_type_is_refused_in_a_batch_even_to_operators(api) -> None:
+    batch = [{"type": "system.noop", "data": {}}, {"type": "uploads.import", "data": {}}]
+    response = api["operator"].post(JOBS, batch, format="json")
+    assert response.status_code == 400
+    assert "job 1: job type 'uploads.import' is internal" in response.json()["error"]["message"]
+    assert not QueueJob.objects.exists()

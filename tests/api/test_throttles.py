@@ -71,3 +71,13 @@ def test_the_submission_rate_is_read_from_the_environment(tmp_path: Path) -> Non
         [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert result.stdout.strip() == "7/hour", result.stderr
+
+
+@pytest.mark.usefixtures("two_per_minute")
+def test_with_the_cache_unreachable_the_rate_is_counted_locally(api, settings, tmp_path) -> None:
+    dead = f"unix://{tmp_path}/no-redis.sock"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": dead}
+    }
+    answers = [api["alice"].post(JOBS, NOOP, format="json").status_code for _ in range(3)]
+    assert answers == [202, 202, 429]

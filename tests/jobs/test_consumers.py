@@ -178,15 +178,17 @@ async def test_a_burst_of_progress_is_coalesced_but_the_final_state_always_arriv
     await ws.disconnect()
 
 
-async def test_a_plain_user_may_not_watch_someone_elses_job() -> None:
+async def test_someone_elses_job_is_answered_as_a_missing_one() -> None:
     owner, _ = await user_with_token("owner")
     _, ws = await watcher("mallory")
     job = await database_sync_to_async(make_job)(created_by=owner)
+    missing = str(uuid.uuid4())
     await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
     refusal = await receive(ws)
-    assert refusal["type"] == "error"
-    assert refusal["code"] == "forbidden"
-    assert str(job.pk) in refusal["message"]
+    await ws.send_json_to({"action": "subscribe", "job_id": missing})
+    absent = await receive(ws)
+    assert refusal == {**absent, "message": f"no job {job.pk}", "job_id": str(job.pk)}
+    assert refusal["code"] == "not_found"
     await assert_still_open(ws)
     await ws.disconnect()
 
@@ -341,4 +343,16 @@ async def test_a_retried_job_is_shown_waiting_again() -> None:
     assert again["type"] == "job_status"
     assert again["status"] in ("pending", "waiting")
     assert again["error_message"] == ""
+    await ws.disconnect()
+
+
+async def test_deeply_nested_json_is_answered_with_an_error_and_the_socket_stays_open() -> None:
+    _, ws = await watcher()
+    await ws.send_to(text_data="[" * 100_000)
+    assert await receive(ws) == {
+        "type": "error",
+        "code": "invalid_json",
+        "message": "the message is nested too deeply",
+    }
+    await assert_still_open(ws)
     await ws.disconnect()

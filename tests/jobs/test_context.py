@@ -92,3 +92,33 @@ def test_progress_reports_are_throttled_not_written_per_call() -> None:
         runner.execute(str(job.pk))
     writes = [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "queue_jobs"')]
     assert len(writes) < 20  # claim, completion and a few progress flushes: not 20000
+
+
+def test_an_error_carrying_nul_and_lone_surrogates_is_recorded_with_escapes() -> None:
+    @job_type("test.poison", queue="default")
+    def poison(ctx: JobContext) -> None:
+        ctx.log.warning("column id_number\x00 is \ud800")
+        raise RuntimeError("bad key 'id_number\x00' and \ud800")
+
+    try:
+        job = run(JobSpec(type="test.poison", max_attempts=1))
+    finally:
+        unregister("test.poison")
+    assert job.status == JobStatus.FAILED
+    assert job.error_message == "RuntimeError: bad key 'id_number\\u0000' and \\ud800"
+    assert "id_number\\u0000" in job.traceback
+    messages = list(job.events.values_list("message", flat=True))
+    assert "column id_number\\u0000 is \\ud800" in messages
+
+
+def test_a_result_that_cannot_be_stored_fails_permanently_naming_the_field() -> None:
+    @job_type("test.nul_result", queue="default")
+    def nul_result(ctx: JobContext) -> dict[str, str]:
+        return {"name": "a\x00b"}
+
+    try:
+        job = run(JobSpec(type="test.nul_result"))
+    finally:
+        unregister("test.nul_result")
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
+    assert "result.name: contains a NUL character" in job.error_message

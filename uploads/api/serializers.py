@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from jobs.api.serializers import ProgressSerializer, iso_ms
+from jobs.api.serializers import AwareDateTimeField, ProgressSerializer, iso_ms
 from uploads.importers import IMPORT_TYPES
 from uploads.models import ErrorPolicy, ImportMode, Upload
 from uploads.reports import error_report_url
@@ -16,7 +16,7 @@ class UploadOptionsSerializer(serializers.Serializer):
     policy = serializers.ChoiceField(ErrorPolicy.choices, default=ErrorPolicy.SKIP_INVALID)
     dry_run = serializers.BooleanField(default=False)
     priority = serializers.IntegerField(min_value=1, max_value=10, required=False)
-    scheduled_at = serializers.DateTimeField(required=False)
+    scheduled_at = AwareDateTimeField(required=False)
 
 
 class UploadFileRequestSerializer(UploadOptionsSerializer):

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,10 +17,12 @@ from jobs import selectors as job_selectors
 from jobs import services as job_services
 from jobs.api import examples
 from jobs.api.envelope import ok
+from jobs.api.idempotency import idempotent
+from jobs.api.parsers import JSONParser, MultiPartParser
 from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
 from jobs.api.schema import envelope_schema, error_response
 from jobs.api.serializers import JobSerializer, QueueCountsSerializer, QueueSwitchSerializer
-from jobs.api.views import JOB_ID, MAX_AGE_HOURS, job_id_or_404
+from jobs.api.views import JOB_ID, MAX_AGE_HOURS, job_id_or_404, query_limit
 from jobs.filters import job_filter
 from jobs.models import JobStatus
 from uploads import selectors, services
@@ -129,7 +131,9 @@ class ProcessView(APIView):
         request_example=RECORDS_EXAMPLE,
         example=QUEUED_EXAMPLE,
         message="dry run queued",
+        idempotent=True,
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         form = UploadRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -233,7 +237,7 @@ class HistoryView(APIView):
         UPLOADS, name="Uploads", errors=[400], parameters=[LIMIT], example=[STATUS_EXAMPLE]
     )
     def get(self, request: Request) -> Response:
-        limit = _limit(request, default=50)
+        limit = query_limit(request, default=50)
         uploads = selectors.upload_history(visible_to=request.user)
         data = UploadStatusSerializer(uploads[:limit], many=True, context={"request": request})
         return ok(data.data)
@@ -268,7 +272,7 @@ class QueueJobsView(APIView):
     @envelope_schema(JOBS, name="Jobs", errors=[400], parameters=[LIMIT], example=[examples.JOB])
     def get(self, request: Request) -> Response:
         jobs = job_filter({"queue": QUEUE}, user=request.user).qs
-        return ok(JobSerializer(jobs[: _limit(request, default=20)], many=True).data)
+        return ok(JobSerializer(jobs[: query_limit(request, default=20)], many=True).data)
 
 
 class QueueRetryView(UploadView):
@@ -334,10 +338,3 @@ class QueueSwitchView(APIView):
             {"queue": QUEUE, "paused": self.paused},
             message=f"upload queue {'paused' if self.paused else 'resumed'}",
         )
-
-
-def _limit(request: Request, *, default: int) -> int:
-    raw = request.query_params.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= 500:
-        raise exceptions.ValidationError({"limit": "must be a whole number from 1 to 500"})
-    return int(raw)

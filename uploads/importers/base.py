@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from django.db import models
 
+from jobs.text import UNSTORABLE, unstorable_why
 from uploads.validators import Parser
 
 
@@ -76,6 +77,9 @@ class ImportType:
             if value is None or (isinstance(value, str) and not value.strip()):
                 if required:
                     problems.append(RowProblem(name, "required", f"{name} is required"))
+                continue
+            if isinstance(value, str) and UNSTORABLE.search(value):
+                problems.append(RowProblem(name, "invalid", f"{name} {unstorable_why(value)}"))
                 continue
             try:
                 values[name] = parse(value)

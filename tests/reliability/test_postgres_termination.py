@@ -1,0 +1,75 @@
+"""PostgreSQL ends the project's connections (a failover, a restart, an administrator) during an
+import and while the workers idle: the workers reconnect instead of exiting, the import ends
+with exactly the file's rows, and every run of the handler is counted in the job's history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from jobs.models import EventKind, JobStatus
+from tests.conftest import Processes, wait_until
+from tests.uploads.files import MEMBER_HEADER, members, write_csv
+from uploads.models import Member, Upload
+from uploads.services import upload_create
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def postgresql_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating backends needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return Path(settings.MEDIA_ROOT)
+
+
+def terminate_backends() -> int:
+    """End every other session on the test database (only ours: other databases are left)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_terminated_connections_during_an_import_lose_nothing(
+    own_processes: Processes, tmp_path: Path, media_root: Path
+) -> None:
+    rows = members(20_000)
+    path = write_csv(tmp_path / "big.csv", [MEMBER_HEADER, *rows])
+    env = {"MEDIA_ROOT": str(media_root), "UPLOAD_THROTTLE_ROWS_PER_SECOND": "5000"}
+    workers = [own_processes.worker(f"w{i}", env=env) for i in (1, 2)]
+    own_processes.maintenance(env=env)
+    with path.open("rb") as stream:
+        upload = upload_create(stream=stream, original_name="big.csv", import_type="members")
+
+    def committed() -> int:
+        return int(Upload.objects.get(pk=upload.pk).checkpoint.get("row", 0))
+
+    wait_until(lambda: committed() >= 4000, 60, what=f"some batches\n{own_processes.logs()}")
+    ended = terminate_backends()
+    assert ended >= 2  # the work horse's, the worker's, maintenance's
+    wait_until(
+        lambda: Upload.objects.get(pk=upload.pk).job.status == JobStatus.COMPLETED,
+        120,
+        interval=0.5,
+        what=f"the import to complete\n{own_processes.logs()}",
+    )
+    ended += terminate_backends()  # and once more with the workers idle
+
+    assert [w.poll() for w in workers] == [None, None], own_processes.logs()
+    assert Member.objects.count() == 20_000
+    assert set(Member.objects.values_list("id_number", flat=True)) == {r[0] for r in rows}
+    job = Upload.objects.get(pk=upload.pk).job
+    runs = job.events.filter(kind=EventKind.STARTED).count()
+    assert job.attempts == runs >= 2
+    print(f"terminated {ended} sessions in 2 rounds; the import ran {runs} times, all counted")
+    assert Upload.objects.get(pk=upload.pk).database_stats["created"] == 20_000
