@@ -11,7 +11,7 @@ from django.conf import settings
 
 from jobs import roles
 from jobs.models import JobStatus
-from jobs.registry import job_types
+from jobs.registry import client_job_types
 from jobs.services import BULK_ACTIONS, JobSpec
 from jobs.services.bulk import FINISHED
 from uploads.importers import IMPORT_TYPES
@@ -65,7 +65,8 @@ class JobSubmitForm(forms.Form):
         super().__init__(*args, **kwargs)
         ceiling = roles.priority_ceiling(user)
         choices(self.fields["type"]).choices = [
-            (t.key, f"{t.key} · {t.description}" if t.description else t.key) for t in job_types()
+            (t.key, f"{t.key} · {t.description}" if t.description else t.key)
+            for t in client_job_types()
         ]
         choices(self.fields["priority"]).choices = priority_choices(ceiling)
         self.fields["priority"].initial = ceiling

@@ -237,3 +237,9 @@ def test_the_job_panel_refuses_bad_json_and_a_priority_above_the_role(browser_as
 
 def test_a_viewer_has_no_job_panel(browser_as) -> None:
     assert browser_as("viewer").get("/dashboard/jobs/new/").status_code == 403
+
+
+def test_the_job_panel_offers_only_the_types_clients_may_submit(browser_as) -> None:
+    page = text(browser_as("operator").get("/dashboard/jobs/new/"))
+    assert 'value="system.noop"' in page
+    assert "uploads.import" not in page
