@@ -40,7 +40,8 @@ def members_xlsx(path: Path, count: int, *, bad_every: int) -> Path:
 def serve(processes: Processes, media: Path) -> str:
     env = {"MEDIA_ROOT": str(media)}
     url = processes.server(env=env)
-    processes.worker(env=env)
+    # Stretched over a few seconds, so that a person (and the test) sees the import run.
+    processes.worker(env={**env, "UPLOAD_THROTTLE_ROWS_PER_SECOND": "6000"})
     return url
 
 
