@@ -9,7 +9,7 @@
    priorities, sources, uploaders and batches of 100, error text and tracebacks on the failed
    ones; three events for every fifth job; 7 days of 30 s snapshots for two queues in
    queue_metrics; four live workers. Then VACUUM ANALYZE, as autovacuum would leave the tables.
-2. Serve: `manage.py migrate` and collectstatic, then daphne with DEBUG=0, as production runs it.
+2. Serve: `manage.py migrate` and collectstatic, then queueproject.serve (daphne) with DEBUG=0.
 3. Time, signed in as a staff user, each page --runs times after --warmup requests: the overview
    (1 h and 7 d charts), the jobs list's first page, a filtered page (status and type), a search
    by id prefix and by batch, the 50th page (the "Next" link followed 49 times), a job's detail,
@@ -54,7 +54,7 @@ STAFF = ("bench-staff", "bench-staff-password-1")
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/qp_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 SEED_SECONDS = 30 * 86400
-DAPHNE = [sys.executable, "-m", "daphne", "-b", "127.0.0.1"]
+DAPHNE = [sys.executable, "-m", "queueproject.serve", "-b", "127.0.0.1"]  # as make run serves
 
 # (type, queue, share of jobs): registered types and a few that a project would add.
 TYPES = [
