@@ -51,6 +51,16 @@ class Upload(models.Model):
     job = models.OneToOneField(
         "jobs.QueueJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="upload"
     )
+    # An import queued by confirming a dry run names it; the dry run keeps its own row, job,
+    # stats and error report, and finds its import through `confirmed_by`.
+    dry_run_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="confirmed_by",
+        limit_choices_to={"dry_run": True},
+    )
     validation_stats = models.JSONField(default=dict, blank=True)
     database_stats = models.JSONField(default=dict, blank=True)
     checkpoint = models.JSONField(default=dict, blank=True)

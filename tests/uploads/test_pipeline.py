@@ -133,17 +133,21 @@ def test_dry_run_writes_nothing_and_confirm_imports_it(tmp_path: Path, run_impor
     from jobs import runner
 
     path, _ = mixed_file(tmp_path)
-    upload = run_import(path, dry_run=True)
-    assert upload.job.status == JobStatus.COMPLETED
-    assert upload.validation_stats["valid_rows"] == 10
-    assert upload.database_stats["created"] == 0
+    dry = run_import(path, dry_run=True)
+    assert dry.job.status == JobStatus.COMPLETED
+    assert dry.validation_stats["valid_rows"] == 10
+    assert dry.database_stats == {"created": 10, "updated": 0, "unchanged": 0, "failed": 0}
     assert Member.objects.count() == 0
-    upload_confirm(upload=upload)
-    runner.execute(str(upload.job.pk))
-    upload.refresh_from_db()
-    assert upload.database_stats["created"] == 10
+    confirmed = upload_confirm(upload=dry)
+    assert (confirmed.dry_run_of, confirmed.dry_run) == (dry, False)
+    assert confirmed.job.priority == dry.job.priority
+    runner.execute(str(confirmed.job.pk))
+    confirmed.refresh_from_db()
+    assert confirmed.database_stats == {"created": 10, "updated": 0, "unchanged": 0, "failed": 0}
     assert Member.objects.count() == 10
-    assert upload.errors.count() == 4  # reported once, not twice
+    assert (confirmed.errors.count(), dry.errors.count()) == (4, 4)  # each its own report
+    dry.refresh_from_db()
+    assert dry.confirmed_by == confirmed
 
 
 def test_devices_import(tmp_path: Path, run_import: Run) -> None:
