@@ -482,6 +482,10 @@ def _jsonable(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _storable(value: Any) -> Any:
+    """A date cell (a datetime at midnight) becomes its ISO date, which an upload of the fixed
+    report reads as the same date."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date().isoformat()
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     return sanitise(value) if isinstance(value, str) else value

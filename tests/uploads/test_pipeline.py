@@ -73,7 +73,11 @@ def test_error_report_never_carries_a_live_formula(tmp_path: Path, run_import: R
     upload = run_import(write_csv(tmp_path / "f.csv", [MEMBER_HEADER, row]))
     cell = load_workbook(upload.error_report.path).active["C2"]
     assert cell.data_type == "s"
-    assert cell.value == "'" + row[1]
+    assert cell.value == row[1]  # the text as given, in a text cell: never evaluated
+    with zipfile.ZipFile(upload.error_report.path) as report:
+        sheet = report.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet
+    assert 't="inlineStr"><is><t>=HYPERLINK(' in sheet
 
 
 def test_reimport_finds_rows_unchanged_then_updates_a_changed_one(
