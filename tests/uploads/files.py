@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 import io
 import random
+import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,3 +101,29 @@ def shuffled(rows: list[list[Any]], seed: int = 7) -> list[list[Any]]:
     copy = list(rows)
     random.Random(seed).shuffle(copy)
     return copy
+
+
+def formulas(path: Path, cached: dict[str, str]) -> Path:
+    """A members sheet whose first name cells are formulas; `cached` gives some of them the
+    value a spreadsheet program calculated (the XML Excel writes: t="str", <v>text</v>)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(MEMBER_HEADER)
+    for n, row in enumerate(members(3), start=2):
+        row[1] = f'=UPPER("name{n}")'
+        sheet.append(row)
+    book.save(path)
+    with zipfile.ZipFile(path) as source:
+        parts = {item.filename: source.read(item) for item in source.infolist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    for cell, value in cached.items():
+        xml = re.sub(
+            rf'<c r="{cell}"(?: s="\d+")?><f>([^<]*)</f><v\s*/>',
+            rf'<c r="{cell}" t="str"><f>\1</f><v>{value}</v>',
+            xml,
+        )
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from jobs.models import JobStatus
-from tests.uploads.files import MEMBER_HEADER, imei, members, write_csv, write_xlsx
+from tests.uploads.files import MEMBER_HEADER, formulas, imei, members, write_csv, write_xlsx
 from uploads import pipeline
 from uploads.models import Device, Member, Upload
 from uploads.services import upload_confirm
@@ -231,3 +231,23 @@ def test_a_sheet_damaged_past_its_first_batches_fails_once_with_the_reason(
     assert upload.job.attempts == 1
     assert upload.job.error_message.startswith("the workbook is damaged")
     assert Member.objects.count() == 30  # rows 2 to 31: the three batches before the damage
+
+
+def test_a_formula_without_a_value_is_a_row_error_that_says_so(
+    tmp_path: Path, run_import: Run
+) -> None:
+    upload = run_import(formulas(tmp_path / "f.xlsx", {"B2": "Thabo"}))
+    assert upload.database_stats["created"] == 1
+    assert Member.objects.get().first_name == "Thabo"
+    errors = list(upload.errors.values_list("row_number", "column", "code", "message"))
+    assert errors == [
+        (
+            row,
+            "first_name",
+            "formula",
+            f'first_name: the cell holds a formula without a value (=UPPER("name{row}")); open '
+            "the file in a spreadsheet program and save it, or paste the values, then upload "
+            "it again",
+        )
+        for row in (3, 4)
+    ]
