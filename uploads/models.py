@@ -34,7 +34,7 @@ class Upload(models.Model):
     original_name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
-    file_type = models.CharField(max_length=10)  # xlsx, csv, json (by content)
+    file_type = models.CharField(max_length=10)  # xlsx, ods, xls, csv, json (by content)
     import_type = models.CharField(max_length=50)
     mode = models.CharField(max_length=16, choices=ImportMode.choices, default=ImportMode.UPSERT)
     policy = models.CharField(

@@ -1,7 +1,8 @@
 """Bulk uploads: store a file safely, record the Upload and its job in one transaction.
 
 A file is refused before anything is stored when it is empty, too large, of an unsupported type,
-a zip bomb or not a workbook; everything else is decided row by row by the import job.
+a zip bomb or a workbook that does not open (xlsx, ods, xls); everything else is decided row by
+row by the import job.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from jobs.services.common import Actor
 from jobs.text import text_problem
 from uploads.importers import UnknownImportType, get_import_type
 from uploads.models import ErrorPolicy, ImportMode, Upload
-from uploads.readers import FileRefused, check_xlsx, sniff_type
+from uploads.readers import FileRefused, check_file, sniff_type
 
 IMPORT_JOB = "uploads.import"
 CHUNK = 1 << 20
@@ -201,8 +202,7 @@ def _check_file(path: Path, size: int) -> str:
         raise FileRefused("empty", "the file is empty (0 bytes)")
     with path.open("rb") as head:
         file_type = sniff_type(head.read(8192))
-    if file_type == "xlsx":
-        check_xlsx(path, max_uncompressed=settings.UPLOAD_MAX_UNCOMPRESSED_BYTES)
+    check_file(path, file_type, max_uncompressed=settings.UPLOAD_MAX_UNCOMPRESSED_BYTES)
     return file_type
 
 

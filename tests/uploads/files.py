@@ -127,3 +127,55 @@ def formulas(path: Path, cached: dict[str, str]) -> Path:
         for name, data in parts.items():
             target.writestr(name, data)
     return path
+
+
+def write_xls(path: Path, sheets: dict[str, Sequence[Sequence[Any]]]) -> Path:
+    """An Excel 97-2003 workbook (xlwt): texts, numbers, and date cells for dates."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for title, rows in sheets.items():
+        sheet = book.add_sheet(title)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, dt.date):
+                    sheet.write(r, c, value, date_style)
+                elif value is not None:
+                    sheet.write(r, c, value)
+    book.save(str(path))
+    return path
+
+
+def write_ods(path: Path, sheets: dict[str, Sequence[Sequence[Any]]]) -> Path:
+    """An OpenDocument spreadsheet (odfpy), with typed cells as LibreOffice writes them."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    document = OpenDocumentSpreadsheet()
+    for title, rows in sheets.items():
+        table = Table(name=title)
+        for row in rows:
+            line = TableRow()
+            for value in row:
+                line.addElement(_ods_cell(value, TableCell, P))
+            table.addElement(line)
+        document.spreadsheet.addElement(table)
+    document.save(str(path))
+    return path
+
+
+def _ods_cell(value: Any, cell: Any, paragraph: Any) -> Any:
+    if value is None:
+        return cell()
+    if isinstance(value, bool):
+        made = cell(valuetype="boolean", booleanvalue=str(value).lower())
+    elif isinstance(value, (int, float)):
+        made = cell(valuetype="float", value=value)
+    elif isinstance(value, dt.date):
+        made = cell(valuetype="date", datevalue=value.isoformat())
+    else:
+        made = cell(valuetype="string")
+    made.addElement(paragraph(text=str(value)))
+    return made

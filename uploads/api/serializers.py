@@ -23,7 +23,7 @@ class UploadOptionsSerializer(serializers.Serializer):
 class UploadFileRequestSerializer(UploadOptionsSerializer):
     """The multipart form of a request."""
 
-    file = serializers.FileField(help_text="an xlsx or CSV file")
+    file = serializers.FileField(help_text="an xlsx, xls, ods or CSV file")
 
 
 class UploadConfirmRequestSerializer(serializers.Serializer):
