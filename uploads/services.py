@@ -115,7 +115,8 @@ def upload_confirm(*, upload: Upload, actor: Actor = None, priority: int | None 
     new job has the dry run's priority unless `priority` is given (the caller checks it against
     the actor's role). A dry run is confirmed once: again raises AlreadyConfirmed."""
     with transaction.atomic():
-        dry_run = Upload.objects.select_for_update().select_related("job").get(pk=upload.pk)
+        locked = Upload.objects.select_for_update(of=("self",))  # a second confirm waits here
+        dry_run = locked.select_related("job").get(pk=upload.pk)
         _check_confirmable(dry_run)
         confirmed = Upload.objects.create(
             file=dry_run.file.name,
