@@ -152,3 +152,26 @@ def test_an_office_file_that_is_not_a_workbook_is_refused() -> None:
     assert refused.value.code == "unsupported_type"
     assert str(refused.value).startswith("the file cannot be read as an Excel 97-2003 workbook")
     assert not Upload.objects.exists()
+
+
+def test_an_ods_formula_without_a_value_is_a_row_error_that_says_so(
+    tmp_path: Path, run_import: Callable[..., Upload]
+) -> None:
+    path = write_ods(tmp_path / "f.ods", {"S": [MEMBER_HEADER, *people(2)]})
+    with zipfile.ZipFile(path) as source:
+        parts = {item.filename: source.read(item) for item in source.infolist()}
+    first = str(people(1)[0][1])
+    parts["content.xml"] = parts["content.xml"].replace(
+        f'<table:table-cell office:value-type="string"><text:p>{first}</text:p>'.encode(),
+        b'<table:table-cell table:formula="of:=UPPER([.C2])"><text:p/>',
+    )
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    upload = run_import(path)
+    assert upload.database_stats["created"] == 1
+    ((row, code, message),) = upload.errors.values_list("row_number", "code", "message")
+    assert (row, code) == (2, "formula")
+    assert message.startswith(
+        "first_name: the cell holds a formula without a value (=UPPER([.C2]))"
+    )
