@@ -429,7 +429,8 @@ class UploadImport:
         )
         t = self.timing
         logger.info(
-            "imported %d rows [%d ms; read=%d ms, validate=%d ms, write=%d ms]",
+            "%s %d rows [%d ms; read=%d ms, validate=%d ms, write=%d ms]",
+            "previewed (dry run; write: the look-ups)" if upload.dry_run else "imported",
             self.stats.total_rows,
             upload.processing_duration_ms,
             t["read"] * 1000,
