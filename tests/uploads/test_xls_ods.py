@@ -175,3 +175,20 @@ def test_an_ods_formula_without_a_value_is_a_row_error_that_says_so(
     assert message.startswith(
         "first_name: the cell holds a formula without a value (=UPPER([.C2]))"
     )
+
+
+def test_a_word_document_named_xls_is_refused(tmp_path: Path) -> None:
+    """An Office 97-2003 file whose stream is not a workbook (here an xls with its Workbook
+    stream renamed as a Word document's) is refused before anything is stored."""
+    path = write_xls(tmp_path / "m.xls", {"S": [MEMBER_HEADER, *people(1)]})
+    workbook, word = "Workbook".encode("utf-16-le"), "WordDocu".encode("utf-16-le")
+    data = path.read_bytes()
+    assert data.count(workbook) == 1
+    with pytest.raises(FileRefused) as refused:
+        upload_create(
+            stream=io.BytesIO(data.replace(workbook, word)),
+            original_name="letter.xls",
+            import_type="members",
+        )
+    assert refused.value.code == "unsupported_type"
+    assert not Upload.objects.exists()
