@@ -138,7 +138,21 @@ class UploadImport:
             else:
                 self._in_batches(table)
         self.seen = KeySet()  # the keys are done with: the report is written without them
-        return self._finish()
+        result = self._finish()
+        self._check_preview_policy()
+        return result
+
+    def _check_preview_policy(self) -> None:
+        """A dry run says what the import would do: with all_or_nothing, one bad row (or one
+        the mode refuses) means the import would write nothing and fail, and so does the dry
+        run, keeping its counts and error report (and it cannot be confirmed)."""
+        bad = self.stats.invalid_rows + self.stats.duplicate_rows
+        if self.writing or self.upload.policy != ErrorPolicy.ALL_OR_NOTHING or not bad:
+            return
+        raise PermanentError(
+            f"{bad} rows are invalid, so the import would write nothing "
+            "(policy all_or_nothing); see the error report"
+        )
 
     # -- reading -------------------------------------------------------------------------------
     @contextlib.contextmanager

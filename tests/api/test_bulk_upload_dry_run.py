@@ -213,3 +213,19 @@ def test_statistics_count_the_rows_an_import_created_not_a_preview(api, tmp_path
     runner.execute(api["alice"].post(f"{BASE}/confirm/{dry}").json()["data"]["job_id"])
     stats = api["alice"].get(f"{BASE}/statistics").json()["data"]
     assert (stats["total_uploads"], stats["rows_created"]) == (2, 3)
+
+
+def test_an_all_or_nothing_dry_run_with_a_bad_row_says_the_import_would_write_nothing(
+    api, tmp_path: Path, stored_and_new
+) -> None:
+    dry = submit(api["alice"], tmp_path, stored_and_new, dry_run="true", policy="all_or_nothing")
+    runner.execute(dry)
+    status = status_of(api["alice"], dry)
+    assert status["status"] == "failed"
+    assert status["error_message"] == (
+        "1 rows are invalid, so the import would write nothing (policy all_or_nothing); "
+        "see the error report"
+    )
+    assert status["database_stats"] == {"created": 2, "updated": 1, "unchanged": 2, "failed": 0}
+    assert status["error_report_url"] == f"{BASE}/errors/{dry}"
+    assert api["alice"].post(f"{BASE}/confirm/{dry}").status_code == 409
