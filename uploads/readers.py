@@ -68,7 +68,8 @@ def sniff_type(head: bytes) -> str:
         return "xls"
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileRefused(
-            "unsupported_type", "this is not a spreadsheet: upload an .xlsx, .csv or JSON file"
+            "unsupported_type",
+            "this is not a spreadsheet: upload an .xlsx, .xls, .ods, .csv or JSON file",
         )
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileRefused(
