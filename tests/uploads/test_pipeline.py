@@ -251,3 +251,17 @@ def test_a_formula_without_a_value_is_a_row_error_that_says_so(
         )
         for row in (3, 4)
     ]
+
+
+def test_a_dry_run_previews_batches_of_new_and_stored_rows_in_turn(
+    tmp_path: Path, run_import: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview looks every batch up (there is no insert to try first), read ahead or not."""
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
+    rows = members(9)
+    run_import(write_csv(tmp_path / "stored.csv", [MEMBER_HEADER, *rows[3:6]]))
+    rows[4][2] = "Renamed"
+    dry = run_import(write_csv(tmp_path / "all.csv", [MEMBER_HEADER, *rows]), dry_run=True)
+    assert dry.database_stats == {"created": 6, "updated": 1, "unchanged": 2, "failed": 0}
+    assert Member.objects.count() == 3
+    assert Member.objects.get(id_number=rows[4][0]).last_name == "Surname4"
