@@ -2,7 +2,9 @@
 
     .venv/bin/python bench/import_bench.py [--rows 100000] [--rounds 2] [--formats xlsx,csv]
     .venv/bin/python bench/import_bench.py --rss [--rss-rows 1000000] [--formats xlsx,csv]
-        (--formats xlsx-shared: an xlsx with its texts in shared strings, as Excel saves it)
+        (--formats xlsx-shared: an xlsx with its texts in shared strings, as Excel saves it;
+        ods and xls too: an .xls sheet holds at most 65,535 rows below its header, so an xls
+        file has that many rows at most)
 
 1. Speed: the same generated members file (xlsx and csv, cached in --cache-dir) imported end to
    end into an empty members table, in alternating rounds: this pipeline (upload_create, then
@@ -94,10 +96,15 @@ def member_rows(count: int) -> Iterator[list[Any]]:
         yield row
 
 
+XLS_MAX_ROWS = 65_535  # BIFF8: 65,536 rows per sheet, the header included
+
+
 def data_file(file_type: str, count: int, cache: Path) -> Path:
     """The members file of `count` rows, generated once."""
-    from tests.uploads.files import MEMBER_HEADER, write_csv, write_xlsx
+    from tests.uploads.files import MEMBER_HEADER, write_csv, write_xls, write_xlsx
 
+    if file_type == "xls":
+        count = min(count, XLS_MAX_ROWS)
     name = f"members-{count}-shared.xlsx" if file_type == SHARED else f"members-{count}.{file_type}"
     path = cache / name
     if path.exists():
@@ -109,6 +116,10 @@ def data_file(file_type: str, count: int, cache: Path) -> Path:
         write_shared_strings_xlsx(part, rows, count + 1)
     elif file_type == "xlsx":
         write_xlsx(part, {"Members": cast("list[list[Any]]", rows)})  # it only iterates them
+    elif file_type == "ods":
+        write_ods_stream(part, rows)
+    elif file_type == "xls":
+        write_xls(part, {"Members": list(rows)})
     else:
         write_csv(part, rows)
     part.rename(path)
@@ -155,6 +166,42 @@ def write_shared_strings_xlsx(path: Path, rows: Iterator[list[Any]], count: int)
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
             'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
         )
+
+
+ODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def write_ods_stream(path: Path, rows: Iterator[list[Any]]) -> None:
+    """An .ods as LibreOffice writes one (texts as string cells), streamed: odfpy builds the
+    whole document in memory, too slow for a million rows."""
+    mime = "application/vnd.oasis.opendocument.spreadsheet"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr(zipfile.ZipInfo("mimetype"), mime, compress_type=zipfile.ZIP_STORED)
+        book.writestr(
+            "META-INF/manifest.xml",
+            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+            f'manifest:1.0"><manifest:file-entry manifest:full-path="/" '
+            f'manifest:media-type="{mime}"/></manifest:manifest>',
+        )
+        with book.open("content.xml", "w", force_zip64=True) as content:
+            content.write(
+                f"<office:document-content {ODS_NS}><office:body><office:spreadsheet>"
+                '<table:table table:name="Members">'.encode()
+            )
+            for row in rows:
+                cells = "".join(
+                    '<table:table-cell office:value-type="string">'
+                    f"<text:p>{xml_escape(str(value))}</text:p></table:table-cell>"
+                    for value in row
+                )
+                content.write(f"<table:table-row>{cells}</table:table-row>".encode())
+            content.write(
+                b"</table:table></office:spreadsheet></office:body></office:document-content>"
+            )
 
 
 def megabytes(path: Path) -> str:
@@ -381,6 +428,7 @@ def rss_child(path: Path, cache: Path) -> None:
 
 
 def rss_run(file_type: str, rows: int, cache: Path) -> None:
+    rows = min(rows, XLS_MAX_ROWS) if file_type == "xls" else rows
     path = data_file(file_type, rows, cache)
     env = dict(os.environ)
     size = path.stat().st_size

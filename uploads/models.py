@@ -34,7 +34,7 @@ class Upload(models.Model):
     original_name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
-    file_type = models.CharField(max_length=10)  # xlsx, csv, json (by content)
+    file_type = models.CharField(max_length=10)  # xlsx, ods, xls, csv, json (by content)
     import_type = models.CharField(max_length=50)
     mode = models.CharField(max_length=16, choices=ImportMode.choices, default=ImportMode.UPSERT)
     policy = models.CharField(
@@ -50,6 +50,16 @@ class Upload(models.Model):
     )
     job = models.OneToOneField(
         "jobs.QueueJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="upload"
+    )
+    # An import queued by confirming a dry run names it; the dry run keeps its own row, job,
+    # stats and error report, and finds its import through `confirmed_by`.
+    dry_run_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="confirmed_by",
+        limit_choices_to={"dry_run": True},
     )
     validation_stats = models.JSONField(default=dict, blank=True)
     database_stats = models.JSONField(default=dict, blank=True)

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,18 @@ class Checked:
     counts: Stats
 
 
+@dataclass
+class Plan:
+    """What a batch's valid rows come to: rows to create and to update, how many are unchanged,
+    the rows the mode refuses, and whether any key was stored already."""
+
+    stored: bool
+    create: list[dict[str, Any]] = field(default_factory=list)
+    update: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: int = 0
+    refused: list[ParsedRow] = field(default_factory=list)
+
+
 @job_type(
     "uploads.import",
     queue="uploads",
@@ -103,6 +115,9 @@ class UploadImport:
         self.resume_after = int(checkpoint.get("row", 0))
         self.stats = Stats(**checkpoint.get("stats", {}))
         self.seen = KeySet()
+        self.names = [column.name for column in importer.columns]
+        nullable = {f.attname: f.null for f in importer.model._meta.concrete_fields}
+        self.blank = [None if nullable[name] else "" for name in self.names]
         self.timing = {"read": 0.0, "validate": 0.0, "write": 0.0}
         self.last_row = 0
         self.began = time.monotonic()
@@ -123,7 +138,21 @@ class UploadImport:
             else:
                 self._in_batches(table)
         self.seen = KeySet()  # the keys are done with: the report is written without them
-        return self._finish()
+        result = self._finish()
+        self._check_preview_policy()
+        return result
+
+    def _check_preview_policy(self) -> None:
+        """A dry run says what the import would do: with all_or_nothing, one bad row (or one
+        the mode refuses) means the import would write nothing and fail, and so does the dry
+        run, keeping its counts and error report (and it cannot be confirmed)."""
+        bad = self.stats.invalid_rows + self.stats.duplicate_rows
+        if self.writing or self.upload.policy != ErrorPolicy.ALL_OR_NOTHING or not bad:
+            return
+        raise PermanentError(
+            f"{bad} rows are invalid, so the import would write nothing "
+            "(policy all_or_nothing); see the error report"
+        )
 
     # -- reading -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -248,7 +277,7 @@ class UploadImport:
         self.stats.add(checked.counts)
         mark = time.monotonic()
         with transaction.atomic():
-            failed = self._write(checked.valid) if self.writing else []
+            failed = self._write(checked.valid) if self.writing else self._preview(checked.valid)
             self._save_errors(checked.invalid + failed)
             self._save_checkpoint(checked.last_row)
         self.timing["write"] += time.monotonic() - mark
@@ -289,45 +318,46 @@ class UploadImport:
         """Create, update or leave each row per the mode; returns the rows the mode refuses."""
         if not rows or (self.all_new and self._create_all(rows)):
             return []
-        model, key = self.importer.model, self.importer.natural_key
-        names = [column.name for column in self.importer.columns]
-        existing = self._stored_rows(names, [row.values[key] for row in rows])
-        self.all_new = not existing and self.upload.mode != ImportMode.UPDATE_ONLY
-        nullable = {f.attname: f.null for f in model._meta.concrete_fields}
-        blank = [None if nullable[n] else "" for n in names]
-        create: list[dict[str, Any]] = []
-        update: list[dict[str, Any]] = []
-        refused: list[ParsedRow] = []
+        plan = self._plan(rows)
+        self.all_new = not plan.stored and self.upload.mode != ImportMode.UPDATE_ONLY
+        rows_insert(self.importer.model, plan.create)
+        rows_update(self.importer.model, self.importer.natural_key, plan.update, columns=self.names)
+        return self._count(plan)
+
+    def _preview(self, rows: list[ParsedRow]) -> list[ParsedRow]:
+        """A dry run's _write: the same look-up of the stored rows and the same decisions, counted
+        as what the import would do, with nothing written."""
+        return self._count(self._plan(rows)) if rows else []
+
+    def _plan(self, rows: list[ParsedRow]) -> Plan:
+        """What each row comes to against the stored rows, by the mode."""
+        key, mode = self.importer.natural_key, self.upload.mode
+        existing = self._stored_rows(self.names, [row.values[key] for row in rows])
+        plan = Plan(stored=bool(existing))
         for row in rows:
             values = row.values
             current = existing.get(values[key])
             if current is None:
-                if self.upload.mode == ImportMode.UPDATE_ONLY:
-                    refused.append(
-                        self._refuse(
-                            row,
-                            "not_found",
-                            f"{key} {values[key]} does not exist (mode update_only)",
-                        )
-                    )
+                if mode == ImportMode.UPDATE_ONLY:
+                    message = f"{key} {values[key]} does not exist (mode update_only)"
+                    plan.refused.append(self._refuse(row, "not_found", message))
                 else:
-                    create.append(values)
-            elif self.upload.mode == ImportMode.CREATE_ONLY:
-                refused.append(
-                    self._refuse(
-                        row, "exists", f"{key} {values[key]} already exists (mode create_only)"
-                    )
-                )
-            elif current == _stored(values, names, blank):
-                self.stats.unchanged += 1
+                    plan.create.append(values)
+            elif mode == ImportMode.CREATE_ONLY:
+                message = f"{key} {values[key]} already exists (mode create_only)"
+                plan.refused.append(self._refuse(row, "exists", message))
+            elif current == _stored(values, self.names, self.blank):
+                plan.unchanged += 1
             else:
-                update.append(values)
-        rows_insert(model, create)
-        rows_update(model, key, update, columns=names)
-        self.stats.created += len(create)
-        self.stats.updated += len(update)
-        self.stats.failed += len(refused)
-        return refused
+                plan.update.append(values)
+        return plan
+
+    def _count(self, plan: Plan) -> list[ParsedRow]:
+        self.stats.created += len(plan.create)
+        self.stats.updated += len(plan.update)
+        self.stats.unchanged += plan.unchanged
+        self.stats.failed += len(plan.refused)
+        return plan.refused
 
     def _create_all(self, rows: list[ParsedRow]) -> bool:
         """Insert the batch without looking its keys up first, as long as the batches before it
@@ -407,11 +437,14 @@ class UploadImport:
             stage="done",
             processed=self.stats.total_rows,
             total=self.stats.total_rows,
-            message="import finished",
+            message="dry run finished: nothing was written"
+            if upload.dry_run
+            else "import finished",
         )
         t = self.timing
         logger.info(
-            "imported %d rows [%d ms; read=%d ms, validate=%d ms, write=%d ms]",
+            "%s %d rows [%d ms; read=%d ms, validate=%d ms, write=%d ms]",
+            "previewed (dry run; write: the look-ups)" if upload.dry_run else "imported",
             self.stats.total_rows,
             upload.processing_duration_ms,
             t["read"] * 1000,
@@ -464,6 +497,10 @@ def _jsonable(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _storable(value: Any) -> Any:
+    """A date cell (a datetime at midnight) becomes its ISO date, which an upload of the fixed
+    report reads as the same date."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date().isoformat()
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     return sanitise(value) if isinstance(value, str) else value

@@ -1,9 +1,10 @@
-"""Readers that stream rows out of xlsx, csv and JSON files.
+"""Readers that stream rows out of xlsx, ods, xls, csv and JSON files.
 
 A file is checked before it is trusted: its type comes from its content (not its name), an xlsx
-must be a sane zip (no zip bomb, not truncated), and text must be UTF-8 (with or without BOM) or
-Windows-1252. The header row is found (it need not be the first) on the sheet that carries it;
-blank rows are skipped; row numbers are the ones the user sees in Excel.
+or ods must be a sane zip (no zip bomb, not truncated), an xls must open as a workbook, and text
+must be UTF-8 (with or without BOM) or Windows-1252. The header row is found (it need not be the
+first) on the sheet that carries it; blank rows are skipped; row numbers are the ones the user
+sees in Excel.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import csv
 import itertools
 import json
 import operator
+import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from uploads import xlsx
+from uploads import ods, xlsx
 from uploads.importers.base import ImportType
 
 HEADER_SEARCH_ROWS = 20
@@ -52,25 +54,22 @@ class Table:
 
 
 def sniff_type(head: bytes) -> str:
-    """xlsx, csv or json, from the first bytes of the file."""
+    """xlsx, ods, xls, csv or json, from the first bytes of the file."""
     if not head:
         raise FileRefused("empty", "the file is empty (0 bytes)")
     if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
+        return "ods" if ods.is_ods(head) else "xlsx"
     if head.startswith(b"%PDF-"):
         raise FileRefused(
             "unsupported_type",
             "PDF files are not supported: export the data as .xlsx or .csv and upload that",
         )
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileRefused(
-            "unsupported_type",
-            "Excel 97-2003 (.xls) files are not supported: "
-            "save the file as .xlsx (Excel Workbook) and upload it again",
-        )
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # an OLE2 (Office 97-2003) file
+        return "xls"
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileRefused(
-            "unsupported_type", "this is not a spreadsheet: upload an .xlsx, .csv or JSON file"
+            "unsupported_type",
+            "this is not a spreadsheet: upload an .xlsx, .xls, .ods, .csv or JSON file",
         )
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileRefused(
@@ -84,6 +83,21 @@ def sniff_type(head: bytes) -> str:
 
 def check_xlsx(path: Path, *, max_uncompressed: int) -> None:
     """Refuse a broken or hostile zip before any XML is parsed."""
+    names = _check_zip(path, max_uncompressed=max_uncompressed)
+    if "xl/workbook.xml" not in names:
+        raise FileRefused(
+            "unsupported_type",
+            "this zip file is not an Excel workbook (.xlsx) or an OpenDocument spreadsheet (.ods)",
+        )
+
+
+def check_ods(path: Path, *, max_uncompressed: int) -> None:
+    names = _check_zip(path, max_uncompressed=max_uncompressed)
+    if "content.xml" not in names:
+        raise FileRefused("corrupt", "the OpenDocument spreadsheet has no content.xml")
+
+
+def _check_zip(path: Path, *, max_uncompressed: int) -> set[str]:
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
@@ -92,22 +106,68 @@ def check_xlsx(path: Path, *, max_uncompressed: int) -> None:
             packed = sum(entry.compress_size for entry in entries) or 1
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise FileRefused("corrupt", f"the file is corrupt or truncated ({exc})") from None
-    if "xl/workbook.xml" not in names:
-        raise FileRefused("unsupported_type", "this zip file is not an Excel workbook (.xlsx)")
     if total > max_uncompressed or total / packed > MAX_ZIP_RATIO:
         raise FileRefused(
             "zip_bomb",
             f"the workbook expands to {total:,} bytes "
             f"({total / packed:.0f}x its size): refused as a possible zip bomb",
         )
+    return names
+
+
+def check_xls(path: Path) -> None:
+    """An Office 97-2003 file is read only if it is an Excel workbook (not a .doc). Where the
+    file says so in its first directory entries (as Excel, LibreOffice and xlwt write it), that
+    is enough here: opening it with calamine reads the whole workbook (about 7 times the file's
+    size in memory), which the upload's web process is spared; the import opens it anyway."""
+    if not _names_a_workbook_stream(path):
+        _open_calamine(path).close()
+
+
+def _names_a_workbook_stream(path: Path) -> bool:
+    """Whether the first sector of the compound file's directory has a stream named Workbook
+    (BIFF8) or Book (BIFF5). Reads one sector; False when it cannot tell."""
+    with path.open("rb") as raw:
+        header = raw.read(512)
+        if len(header) < 512:
+            return False
+        shift, first = (
+            struct.unpack_from("<H", header, 0x1E)[0],
+            struct.unpack_from("<I", header, 0x30)[0],
+        )
+        if shift not in (9, 12) or first >= 0xFFFFFFFA:
+            return False
+        size = 1 << shift
+        raw.seek((first + 1) * size)
+        sector = raw.read(size)
+    for at in range(0, len(sector) - 127, 128):
+        length, kind = struct.unpack_from("<H", sector, at + 64)[0], sector[at + 66]
+        name = sector[at : at + max(0, min(length, 64) - 2)].decode("utf-16-le", "replace")
+        if kind == 2 and name in ("Workbook", "Book"):  # 2: a stream
+            return True
+    return False
+
+
+def check_file(path: Path, file_type: str, *, max_uncompressed: int) -> None:
+    """The checks of a file of this type before it is stored or read."""
+    if file_type == "xlsx":
+        check_xlsx(path, max_uncompressed=max_uncompressed)
+    elif file_type == "ods":
+        check_ods(path, max_uncompressed=max_uncompressed)
+    elif file_type == "xls":
+        check_xls(path)
 
 
 def open_table(
     path: Path, file_type: str, importer: type[ImportType], *, max_uncompressed: int
 ) -> Table:
+    check_file(path, file_type, max_uncompressed=max_uncompressed)
     if file_type == "xlsx":
-        check_xlsx(path, max_uncompressed=max_uncompressed)
         return _open_xlsx(path, importer)
+    if file_type == "ods":
+        return _open_ods(path, importer)
+    if file_type == "xls":
+        return _open_xls(path, importer)
     if file_type == "json":
         return _open_json(path, importer)
     return _open_csv(path, importer)
@@ -226,6 +286,79 @@ def _guarded(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int,
         yield from rows
     except (ParseError, zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise FileRefused("corrupt", f"the workbook is damaged ({exc})") from None
+
+
+# -- ods ---------------------------------------------------------------------------------------
+
+ODS_DAMAGE = (KeyError, ValueError, ParseError, zipfile.BadZipFile, OSError, EOFError)
+
+
+def _open_ods(path: Path, importer: type[ImportType]) -> Table:
+    try:
+        book = ods.Spreadsheet(path)
+    except ODS_DAMAGE as exc:
+        raise FileRefused("corrupt", f"the spreadsheet cannot be read ({exc})") from None
+    search = _HeaderSearch(importer)
+    sheets = book.sheets()  # the table closes it: the sheet's rows read on from its stream
+    try:
+        for title, numbered in sheets:
+            if found := search.header(numbered):
+                number, columns, ignored = found
+                estimate = max(0, book.row_count() - number)
+                rows = _rows(_guarded(numbered), columns)
+                return Table("ods", number, columns, ignored, estimate, rows, title, [sheets, book])
+    except ODS_DAMAGE as exc:
+        book.close()
+        raise FileRefused("corrupt", f"the spreadsheet is damaged ({exc})") from None
+    book.close()
+    raise search.refusal()
+
+
+# -- xls ---------------------------------------------------------------------------------------
+
+
+def _open_calamine(path: Path) -> Any:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        return CalamineWorkbook.from_path(path)
+    except CalamineError as exc:  # an Office 97-2003 file of another kind, or a damaged one
+        raise FileRefused(
+            "unsupported_type", f"the file cannot be read as an Excel 97-2003 workbook ({exc})"
+        ) from None
+
+
+def _open_xls(path: Path, importer: type[ImportType]) -> Table:
+    """An Excel 97-2003 workbook, read by python-calamine: a sheet of this format holds at most
+    65,536 rows, so having one in memory at a time is bounded by the format itself."""
+    from python_calamine import CalamineError
+
+    book = _open_calamine(path)
+    search = _HeaderSearch(importer)
+    try:
+        for index, title in enumerate(book.sheet_names):
+            sheet = book.get_sheet_by_index(index)
+            if sheet.start is None:  # an empty sheet
+                continue
+            numbered = _calamine_rows(sheet)
+            if found := search.header(numbered):
+                number, columns, ignored = found
+                estimate = max(0, sheet.end[0] + 1 - number)
+                rows = _rows(numbered, columns)
+                return Table("xls", number, columns, ignored, estimate, rows, title, [book])
+    except CalamineError as exc:
+        book.close()
+        raise FileRefused("corrupt", f"the workbook is damaged ({exc})") from None
+    book.close()
+    raise search.refusal()
+
+
+def _calamine_rows(sheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(row number, values from column A) of a sheet: calamine's rows start at the first row
+    of the sheet and at the first column that holds something, and give "" for empty cells."""
+    padding = (None,) * sheet.start[1]
+    for number, cells in enumerate(sheet.iter_rows(), start=1):
+        yield number, (*padding, *(None if cell == "" else cell for cell in cells))
 
 
 # -- csv ---------------------------------------------------------------------------------------

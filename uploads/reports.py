@@ -1,8 +1,10 @@
 """Files we hand back: the error report of an upload and the template of an import type.
 
-Both are xlsx written in streaming mode. A text value is always a text cell, and one that starts
-like a formula (=, +, -, @) is prefixed with an apostrophe, so no report ever carries a live
-formula, in Excel or after a re-save as CSV.
+Both are xlsx written in streaming mode. An error report is a file people fix and upload again:
+its values are the values given, and a text value is always a typed text cell (an inline string,
+never a formula, even when it starts with = + - @), so no report carries a live formula and
+`+27617022619` comes back as `+27617022619`, not `'+27617022619`. The apostrophe that defuses a
+formula belongs to CSV output, where a cell has no type: there is none yet.
 """
 
 from __future__ import annotations
@@ -25,9 +27,6 @@ if TYPE_CHECKING:
 
 # openpyxl is imported where a file is written: it is ~13 MB of a worker's memory, and an
 # import with no bad rows never writes one.
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 FINISHED: list[str] = [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED]
 
@@ -57,13 +56,12 @@ def safe_cell(sheet: Worksheet, value: Any, *, bold: bool = False) -> Any:
     from openpyxl.styles import Font
 
     if isinstance(value, str):
-        value = "'" + value if value.startswith(FORMULA_START) else value
         value = _xml_safe(value)
     elif value is not None and not isinstance(value, (int, float)):
         value = text(value)
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
-        cell.data_type = "s"
+        cell.data_type = "s"  # set, not guessed: openpyxl takes a leading "=" for a formula
     if bold:
         cell.font = Font(bold=True)
     return cell

@@ -20,7 +20,8 @@ def _visible(visible_to: Any) -> QuerySet[Upload]:
 
 
 def upload_list(*, visible_to: Any = None) -> QuerySet[Upload]:
-    return _visible(visible_to).select_related("job", "uploaded_by").order_by("-created_at")
+    related = ("job", "uploaded_by", "dry_run_of", "confirmed_by")
+    return _visible(visible_to).select_related(*related).order_by("-created_at")
 
 
 def upload_history(*, visible_to: Any) -> QuerySet[Upload]:
@@ -59,7 +60,7 @@ def upload_statistics(*, visible_to: Any) -> dict[str, Any]:
     totals = uploads.aggregate(
         total_uploads=Count("pk"),
         rows_processed=_json_sum("validation_stats__total_rows"),
-        rows_created=_json_sum("database_stats__created"),
+        rows_created=_json_sum("database_stats__created", real=True),
         bytes_uploaded=Coalesce(Sum("size"), 0),
     )
     by_uploader = dict(
@@ -80,6 +81,8 @@ def upload_statistics(*, visible_to: Any) -> dict[str, Any]:
     }
 
 
-def _json_sum(path: str) -> Coalesce:
-    """The sum of a number kept in a JSON field, added up by the database (0 when absent)."""
-    return Coalesce(Sum(Cast(KT(path), BigIntegerField())), 0)
+def _json_sum(path: str, *, real: bool = False) -> Coalesce:
+    """The sum of a number kept in a JSON field, added up by the database (0 when absent);
+    `real`: over imports only (a dry run's figures say what an import would do)."""
+    only = Q(dry_run=False) if real else None
+    return Coalesce(Sum(Cast(KT(path), BigIntegerField()), filter=only), 0)

@@ -1,7 +1,8 @@
 """Bulk uploads: store a file safely, record the Upload and its job in one transaction.
 
 A file is refused before anything is stored when it is empty, too large, of an unsupported type,
-a zip bomb or not a workbook; everything else is decided row by row by the import job.
+a zip bomb or a workbook that does not open (xlsx, ods, xls); everything else is decided row by
+row by the import job.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from jobs.services.common import Actor
 from jobs.text import text_problem
 from uploads.importers import UnknownImportType, get_import_type
 from uploads.models import ErrorPolicy, ImportMode, Upload
-from uploads.readers import FileRefused, check_xlsx, sniff_type
+from uploads.readers import FileRefused, check_file, sniff_type
 
 IMPORT_JOB = "uploads.import"
 CHUNK = 1 << 20
@@ -96,20 +97,53 @@ def upload_create_from_records(*, records: Any, import_type: str, **options: Any
         )
 
 
+class AlreadyConfirmed(InvalidTransition):
+    """A dry run is imported once: a second confirm names the import it already has (HTTP 409)."""
+
+    def __init__(self, *, dry_run: Upload, confirmed: Upload) -> None:
+        self.action, self.status, self.allowed = "confirm", "confirmed", ["completed dry run"]
+        Exception.__init__(
+            self,
+            f"this dry run was already confirmed: job {confirmed.job_id} imports it",
+        )
+
+
 def upload_confirm(*, upload: Upload, actor: Actor = None, priority: int | None = None) -> Upload:
-    """Import, for real, a dry run that has completed."""
+    """Import, for real, a dry run that has completed: a new Upload of the same stored file, with
+    its own job, linked to the dry run (new.dry_run_of is the dry run; the dry run's
+    `confirmed_by` is the new upload). The dry run keeps its job, stats and error report. The
+    new job has the dry run's priority unless `priority` is given (the caller checks it against
+    the actor's role). A dry run is confirmed once: again raises AlreadyConfirmed."""
+    with transaction.atomic():
+        locked = Upload.objects.select_for_update(of=("self",))  # a second confirm waits here
+        dry_run = locked.select_related("job").get(pk=upload.pk)
+        _check_confirmable(dry_run)
+        confirmed = Upload.objects.create(
+            file=dry_run.file.name,
+            original_name=dry_run.original_name,
+            size=dry_run.size,
+            sha256=dry_run.sha256,
+            file_type=dry_run.file_type,
+            import_type=dry_run.import_type,
+            mode=dry_run.mode,
+            policy=dry_run.policy,
+            uploaded_by=dry_run.uploaded_by,
+            dry_run_of=dry_run,
+        )
+        assert dry_run.job is not None  # _check_confirmable
+        chosen = dry_run.job.priority if priority is None else priority
+        _queue(confirmed, priority=chosen, scheduled_at=None, source=JobSource.UPLOAD, actor=actor)
+    return confirmed
+
+
+def _check_confirmable(upload: Upload) -> None:
+    confirmed = Upload.objects.filter(dry_run_of=upload).only("job_id").first()
+    if confirmed is not None:
+        raise AlreadyConfirmed(dry_run=upload, confirmed=confirmed)
     status = upload.job.status if upload.job else "missing"
     if not upload.dry_run or status != JobStatus.COMPLETED:
         what = "an import that was not a dry run" if not upload.dry_run else f"a {status} dry run"
         raise InvalidTransition(action="confirm", status=what, allowed=["completed dry run"])
-    with transaction.atomic():
-        upload.errors.all().delete()
-        upload.dry_run = False
-        upload.checkpoint, upload.validation_stats, upload.database_stats = {}, {}, {}
-        upload.error_report = ""
-        upload.save()
-        _queue(upload, priority=priority, scheduled_at=None, source=JobSource.UPLOAD, actor=actor)
-    return upload
 
 
 def upload_cancel(*, upload: Upload, actor: Actor = None) -> Upload:
@@ -169,8 +203,7 @@ def _check_file(path: Path, size: int) -> str:
         raise FileRefused("empty", "the file is empty (0 bytes)")
     with path.open("rb") as head:
         file_type = sniff_type(head.read(8192))
-    if file_type == "xlsx":
-        check_xlsx(path, max_uncompressed=settings.UPLOAD_MAX_UNCOMPRESSED_BYTES)
+    check_file(path, file_type, max_uncompressed=settings.UPLOAD_MAX_UNCOMPRESSED_BYTES)
     return file_type
 
 

@@ -4,7 +4,8 @@ openpyxl's read-only mode spent most of an import's time parsing; this reader wa
 with the standard library's incremental parser, ~4x faster, keeping memory bounded: rows are
 discarded as they are read, and the shared strings (every distinct text of the workbook) live in
 one buffer with an offsets array rather than as millions of separate objects.
-Values: str, int, float, bool, datetime (for date-formatted cells) or None.
+Values: str, int, float, bool, datetime (for date-formatted cells) or None; a formula cell gives
+the value it was last calculated to, or uploads.cells.FormulaWithoutValue when it has none.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Iterator
 from typing import IO, Any
 from xml.etree.ElementTree import XML, ParseError, iterparse
 
+from uploads.cells import FormulaWithoutValue
+
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -27,6 +30,7 @@ _NOT_TOKENS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
 EPOCH_1900 = dt.datetime(1899, 12, 30)  # noqa: DTZ001 (Excel times have no zone)
 EPOCH_1904 = dt.datetime(1904, 1, 1)  # noqa: DTZ001
 ROW, VALUE, INLINE, TEXT = f"{NS}row", f"{NS}v", f"{NS}is", f"{NS}t"
+FORMULA = f"{NS}f"
 _column_cache: dict[str, int] = {}
 
 
@@ -229,7 +233,13 @@ class Workbook:
         if kind == "inlineStr":
             inline = cell.find(INLINE)
             return _string_item(inline) if inline is not None else ""
-        return self.value_of(kind, cell.get("s"), cell.findtext(VALUE))
+        raw = cell.findtext(VALUE)
+        if not raw and kind != "str" and (formula := cell.find(FORMULA)) is not None:
+            # A formula is read by the value it was last calculated to (t="str" with an empty
+            # <v> is a calculated empty text); without one there is nothing to import, and
+            # "required" would be the wrong thing to tell.
+            return FormulaWithoutValue(f"={formula.text or ''}")
+        return self.value_of(kind, cell.get("s"), raw)
 
 
 class _NotPlain(Exception):

@@ -168,18 +168,6 @@ def test_someone_elses_upload_is_404(api, tmp_path: Path) -> None:
     assert api["viewer"].get(f"{BASE}/status/{queued['job_id']}").status_code == 200
 
 
-def test_dry_run_then_confirm(api, tmp_path: Path) -> None:
-    queued = process(api["alice"], csv_file(tmp_path), dry_run="true")
-    refused = api["alice"].post(f"{BASE}/confirm/{queued['job_id']}")
-    assert refused.status_code == 409  # not finished yet
-    run(queued["job_id"])
-    assert Member.objects.count() == 0
-    confirmed = api["alice"].post(f"{BASE}/confirm/{queued['job_id']}")
-    assert confirmed.status_code == 202
-    run(confirmed.json()["data"]["job_id"])
-    assert Member.objects.count() == 4
-
-
 def test_cancel_a_queued_upload(api, tmp_path: Path) -> None:
     queued = process(api["alice"], csv_file(tmp_path))
     response = api["alice"].post(f"{BASE}/cancel/{queued['job_id']}")
@@ -222,16 +210,3 @@ def test_queue_operations_are_for_operators(api) -> None:
     assert set(QueueJob.objects.values_list("pk", flat=True)) == {recent.pk, elsewhere.pk}
     bad = api["operator"].post(f"{BASE}/queue/clean", {"gracePeriodHours": -1}, format="json")
     assert bad.status_code == 400
-
-
-def test_confirming_a_dry_run_queues_a_new_job_for_the_same_upload(api, tmp_path: Path) -> None:
-    dry = process(api["alice"], csv_file(tmp_path), dry_run="true")
-    run(dry["job_id"])
-    confirmed = api["alice"].post(f"{BASE}/confirm/{dry['job_id']}").json()["data"]
-    assert confirmed["job_id"] != dry["job_id"]
-    first = QueueJob.objects.get(pk=dry["job_id"])
-    second = QueueJob.objects.get(pk=confirmed["job_id"])
-    assert first.data["upload_id"] == second.data["upload_id"]
-    assert first.status == JobStatus.COMPLETED
-    assert api["alice"].get(f"{BASE}/status/{dry['job_id']}").status_code == 404
-    assert api["alice"].get(f"{BASE}/status/{confirmed['job_id']}").status_code == 200

@@ -32,8 +32,9 @@ def test_endpoints_are_described_by_what_they_do_not_by_seed_numbers() -> None:
 
 def test_confirming_a_dry_run_is_said_to_create_a_new_job_and_how_they_link() -> None:
     api = section("HTTP API")
-    assert "Confirming a dry run creates a new job" in api
-    assert "same `data.upload_id`" in api
+    assert "Confirming a dry run creates a new upload and job" in api
+    assert "`dry_run_job_id` naming the dry run" in api
+    assert "its status (now\nwith `confirmed_job_id`)" in api
 
 
 def test_django_rq_is_explained_as_rqs_view_of_the_dispatch_channel() -> None:

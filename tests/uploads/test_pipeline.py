@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from jobs.models import JobStatus
-from tests.uploads.files import MEMBER_HEADER, imei, members, write_csv, write_xlsx
+from tests.uploads.files import MEMBER_HEADER, formulas, imei, members, write_csv, write_xlsx
 from uploads import pipeline
 from uploads.models import Device, Member, Upload
 from uploads.services import upload_confirm
@@ -73,7 +73,11 @@ def test_error_report_never_carries_a_live_formula(tmp_path: Path, run_import: R
     upload = run_import(write_csv(tmp_path / "f.csv", [MEMBER_HEADER, row]))
     cell = load_workbook(upload.error_report.path).active["C2"]
     assert cell.data_type == "s"
-    assert cell.value == "'" + row[1]
+    assert cell.value == row[1]  # the text as given, in a text cell: never evaluated
+    with zipfile.ZipFile(upload.error_report.path) as report:
+        sheet = report.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet
+    assert 't="inlineStr"><is><t>=HYPERLINK(' in sheet
 
 
 def test_reimport_finds_rows_unchanged_then_updates_a_changed_one(
@@ -133,17 +137,21 @@ def test_dry_run_writes_nothing_and_confirm_imports_it(tmp_path: Path, run_impor
     from jobs import runner
 
     path, _ = mixed_file(tmp_path)
-    upload = run_import(path, dry_run=True)
-    assert upload.job.status == JobStatus.COMPLETED
-    assert upload.validation_stats["valid_rows"] == 10
-    assert upload.database_stats["created"] == 0
+    dry = run_import(path, dry_run=True)
+    assert dry.job.status == JobStatus.COMPLETED
+    assert dry.validation_stats["valid_rows"] == 10
+    assert dry.database_stats == {"created": 10, "updated": 0, "unchanged": 0, "failed": 0}
     assert Member.objects.count() == 0
-    upload_confirm(upload=upload)
-    runner.execute(str(upload.job.pk))
-    upload.refresh_from_db()
-    assert upload.database_stats["created"] == 10
+    confirmed = upload_confirm(upload=dry)
+    assert (confirmed.dry_run_of, confirmed.dry_run) == (dry, False)
+    assert confirmed.job.priority == dry.job.priority
+    runner.execute(str(confirmed.job.pk))
+    confirmed.refresh_from_db()
+    assert confirmed.database_stats == {"created": 10, "updated": 0, "unchanged": 0, "failed": 0}
     assert Member.objects.count() == 10
-    assert upload.errors.count() == 4  # reported once, not twice
+    assert (confirmed.errors.count(), dry.errors.count()) == (4, 4)  # each its own report
+    dry.refresh_from_db()
+    assert dry.confirmed_by == confirmed
 
 
 def test_devices_import(tmp_path: Path, run_import: Run) -> None:
@@ -223,3 +231,37 @@ def test_a_sheet_damaged_past_its_first_batches_fails_once_with_the_reason(
     assert upload.job.attempts == 1
     assert upload.job.error_message.startswith("the workbook is damaged")
     assert Member.objects.count() == 30  # rows 2 to 31: the three batches before the damage
+
+
+def test_a_formula_without_a_value_is_a_row_error_that_says_so(
+    tmp_path: Path, run_import: Run
+) -> None:
+    upload = run_import(formulas(tmp_path / "f.xlsx", {"B2": "Thabo"}))
+    assert upload.database_stats["created"] == 1
+    assert Member.objects.get().first_name == "Thabo"
+    errors = list(upload.errors.values_list("row_number", "column", "code", "message"))
+    assert errors == [
+        (
+            row,
+            "first_name",
+            "formula",
+            f'first_name: the cell holds a formula without a value (=UPPER("name{row}")); open '
+            "the file in a spreadsheet program and save it, or paste the values, then upload "
+            "it again",
+        )
+        for row in (3, 4)
+    ]
+
+
+def test_a_dry_run_previews_batches_of_new_and_stored_rows_in_turn(
+    tmp_path: Path, run_import: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview looks every batch up (there is no insert to try first), read ahead or not."""
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
+    rows = members(9)
+    run_import(write_csv(tmp_path / "stored.csv", [MEMBER_HEADER, *rows[3:6]]))
+    rows[4][2] = "Renamed"
+    dry = run_import(write_csv(tmp_path / "all.csv", [MEMBER_HEADER, *rows]), dry_run=True)
+    assert dry.database_stats == {"created": 6, "updated": 1, "unchanged": 2, "failed": 0}
+    assert Member.objects.count() == 3
+    assert Member.objects.get(id_number=rows[4][0]).last_name == "Surname4"

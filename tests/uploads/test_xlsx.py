@@ -15,8 +15,9 @@ from openpyxl import Workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
-from tests.uploads.files import MEMBER_HEADER, members
+from tests.uploads.files import MEMBER_HEADER, formulas, members
 from uploads import xlsx
+from uploads.cells import FormulaWithoutValue
 from uploads.importers import get_import_type
 from uploads.readers import FileRefused, open_table
 
@@ -42,7 +43,7 @@ def test_values_come_back_typed(tmp_path: Path) -> None:
     rows = list(book.rows(sheet))
     book.close()
     assert title == "Data"
-    assert rows[1] == (2, ("Thabo", 8001015009087, dt.datetime(1980, 1, 1), 3.5, True, None))  # noqa: DTZ001
+    assert rows[1] == (2, ("Thabo", 8001015009087, dt.datetime(1980, 1, 1), 3.5, True, "=1+1"))  # noqa: DTZ001
     assert rows[2] == (3, ("Lerato", None, None, 42))  # rich text joined; trailing cells absent
     assert rows[3] == (4, (None, None, None, None, None, "only F"))  # gaps keep positions
 
@@ -153,7 +154,7 @@ def test_sheets_in_every_shape_read_the_same(tmp_path: Path, change: Callable[[s
     rows = list(book.rows(book.sheets[0][1]))
     book.close()
     name = "T&habo\n" if "&amp;" in change("Thabo") else "Thabo"
-    assert rows[1] == (2, (name, 8001015009087, dt.datetime(1980, 1, 1), 3.5, True, None))  # noqa: DTZ001
+    assert rows[1] == (2, (name, 8001015009087, dt.datetime(1980, 1, 1), 3.5, True, "=1+1"))  # noqa: DTZ001
     assert rows[2] == (3, ("Lerato", None, None, 42))
     assert rows[3] == (4, (None, None, None, None, None, "only F"))
 
@@ -175,3 +176,12 @@ def test_shared_strings_past_one_chunk_of_texts() -> None:
     ]
     with pytest.raises(IndexError):
         strings[70_000]
+
+
+def test_a_formula_is_read_by_its_calculated_value(tmp_path: Path) -> None:
+    book = xlsx.Workbook(formulas(tmp_path / "f.xlsx", {"B2": "NAME2", "B3": ""}))
+    rows = list(book.rows(book.sheets[0][1]))
+    book.close()
+    assert [row[1][1] for row in rows[1:]] == ["NAME2", None, '=UPPER("name4")']
+    assert isinstance(rows[3][1][1], FormulaWithoutValue)
+    assert not isinstance(rows[1][1][1], FormulaWithoutValue)

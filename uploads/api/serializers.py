@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from rest_framework import serializers
 
@@ -22,7 +23,14 @@ class UploadOptionsSerializer(serializers.Serializer):
 class UploadFileRequestSerializer(UploadOptionsSerializer):
     """The multipart form of a request."""
 
-    file = serializers.FileField(help_text="an xlsx or CSV file")
+    file = serializers.FileField(help_text="an xlsx, xls, ods or CSV file")
+
+
+class UploadConfirmRequestSerializer(serializers.Serializer):
+    """Confirming a dry run: the import keeps the dry run's priority unless another is asked for
+    (within what the user's role allows)."""
+
+    priority = serializers.IntegerField(min_value=1, max_value=10, required=False)
 
 
 class UploadRecordsRequestSerializer(UploadOptionsSerializer):
@@ -98,6 +106,12 @@ class UploadStatusSerializer(serializers.ModelSerializer):
     validation_stats = ValidationStatsSerializer()
     database_stats = DatabaseStatsSerializer()
     error_report_url = serializers.SerializerMethodField()
+    dry_run_job_id = serializers.SerializerMethodField(
+        help_text="on an import queued by confirming a dry run: the dry run's job id"
+    )
+    confirmed_job_id = serializers.SerializerMethodField(
+        help_text="on a dry run that was confirmed: the job id of the import that confirmed it"
+    )
     error_message = serializers.CharField(source="job.error_message")
     created_at = serializers.SerializerMethodField()
     started_at = serializers.SerializerMethodField()
@@ -119,6 +133,8 @@ class UploadStatusSerializer(serializers.ModelSerializer):
             "progress",
             "validation_stats",
             "database_stats",
+            "dry_run_job_id",
+            "confirmed_job_id",
             "processing_duration_ms",
             "error_report_url",
             "error_message",
@@ -131,6 +147,13 @@ class UploadStatusSerializer(serializers.ModelSerializer):
         if not upload.error_report or upload.job_id is None:
             return None
         return error_report_url(upload.job_id)
+
+    def get_dry_run_job_id(self, upload: Upload) -> UUID | None:
+        return upload.dry_run_of.job_id if upload.dry_run_of else None
+
+    def get_confirmed_job_id(self, upload: Upload) -> UUID | None:
+        confirmed = getattr(upload, "confirmed_by", None)  # a reverse one-to-one: absent raises
+        return confirmed.job_id if confirmed else None
 
     def get_created_at(self, upload: Upload) -> str | None:
         return iso_ms(upload.created_at)

@@ -28,6 +28,7 @@ from jobs.models import JobStatus
 from uploads import selectors, services
 from uploads.api.serializers import (
     CleanedSerializer,
+    UploadConfirmRequestSerializer,
     UploadFileRequestSerializer,
     UploadQueuedSerializer,
     UploadRecordsRequestSerializer,
@@ -64,13 +65,30 @@ STATUS_EXAMPLE = {
         "total": 3,
     },
     "validation_stats": {"total_rows": 3, "valid_rows": 2, "invalid_rows": 1, "duplicate_rows": 0},
-    "database_stats": {"created": 0, "updated": 0, "unchanged": 0, "failed": 0},
+    "database_stats": {"created": 1, "updated": 1, "unchanged": 0, "failed": 0},
+    "dry_run_job_id": None,
+    "confirmed_job_id": None,
     "processing_duration_ms": 84,
     "error_report_url": f"/api/v1/bulk-upload/errors/{examples.JOB_ID}",
     "error_message": "",
     "created_at": "2025-05-01T08:30:00.123Z",
     "started_at": "2025-05-01T08:30:00.200Z",
     "completed_at": "2025-05-01T08:30:00.284Z",
+}
+CONFIRMED_EXAMPLE = {
+    **STATUS_EXAMPLE,
+    "job_id": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f",
+    "status": "waiting",
+    "dry_run": False,
+    "dry_run_job_id": examples.JOB_ID,
+    "confirmed_job_id": None,
+    "progress": {"percent": 0.0, "stage": "", "message": "", "processed": 0, "total": 0},
+    "validation_stats": {},
+    "database_stats": {},
+    "processing_duration_ms": None,
+    "error_report_url": None,
+    "started_at": None,
+    "completed_at": None,
 }
 QUEUED_EXAMPLE = {
     "job_id": examples.JOB_ID,
@@ -176,17 +194,27 @@ class StatusView(UploadView):
 
 
 class ConfirmView(UploadView):
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
     @envelope_schema(
         UploadStatusSerializer,
         name="UploadStatus",
         status=202,
-        errors=[403, 404, 409, 429],
-        example={**STATUS_EXAMPLE, "status": "waiting", "dry_run": False},
+        errors=[400, 403, 404, 409, 429],
+        request=UploadConfirmRequestSerializer,
+        request_example={"priority": 5},
+        example=CONFIRMED_EXAMPLE,
         message="import of the dry run queued",
         parameters=[JOB_ID],
     )
     def post(self, request: Request, job_id: str) -> Response:
-        upload = services.upload_confirm(upload=self.get_upload(job_id), actor=request.user)
+        form = UploadConfirmRequestSerializer(data=request.data or {})
+        form.is_valid(raise_exception=True)
+        requested = form.validated_data.get("priority")
+        priority = None if requested is None else allowed_priority(request.user, requested)
+        upload = services.upload_confirm(
+            upload=self.get_upload(job_id), actor=request.user, priority=priority
+        )
         return self.status_after(upload, message="import of the dry run queued", code=202)
 
 

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from django.db import models
 
 from jobs.text import UNSTORABLE, unstorable_why
+from uploads.cells import FormulaWithoutValue
 from uploads.validators import Parser
 
 
@@ -51,6 +52,15 @@ class ParsedRow:
     problems: list[RowProblem] = field(default_factory=list)
 
 
+def _formula_problem(name: str, formula: str) -> RowProblem:
+    return RowProblem(
+        name,
+        "formula",
+        f"{name}: the cell holds a formula without a value ({formula}); open the file in a "
+        "spreadsheet program and save it, or paste the values, then upload it again",
+    )
+
+
 class ImportType:
     key: ClassVar[str]
     label: ClassVar[str]
@@ -77,6 +87,9 @@ class ImportType:
             if value is None or (isinstance(value, str) and not value.strip()):
                 if required:
                     problems.append(RowProblem(name, "required", f"{name} is required"))
+                continue
+            if value.__class__ is FormulaWithoutValue:
+                problems.append(_formula_problem(name, value))
                 continue
             if isinstance(value, str) and UNSTORABLE.search(value):
                 problems.append(RowProblem(name, "invalid", f"{name} {unstorable_why(value)}"))

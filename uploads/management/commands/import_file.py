@@ -21,7 +21,7 @@ PLAIN_PROGRESS_EVERY = 5.0  # seconds between progress lines when stdout is not 
 
 
 class Command(BaseCommand):
-    help = "Queue the import of a file (xlsx, csv or JSON); with --wait, follow it to the end."
+    help = "Queue the import of a file (xlsx, xls, ods, csv or JSON); --wait follows it to the end."
     _last_line = float("-inf")
 
     def add_arguments(self, parser: CommandParser) -> None:
