@@ -113,7 +113,7 @@ class UploadForm(forms.Form):
     """A new upload: the file and how to import it (the API's options)."""
 
     file = forms.FileField(
-        help_text="xlsx or csv with a header row; the template shows the columns."
+        help_text="xlsx, xls, ods or csv with a header row; the template shows the columns."
     )
     import_type = forms.ChoiceField(label="Import type")
     mode = forms.ChoiceField(choices=ImportMode.choices, initial=ImportMode.UPSERT)

@@ -135,6 +135,7 @@ def test_a_dry_run_shows_what_it_would_do_and_confirm_imports_it(browser_as, tmp
     runner.execute(job_id)
     page = text(client.get(f"/dashboard/uploads/{job_id}/"))
     assert "Would create" in page
+    assert re.search(r'data-stat="created">10<', page)
     assert "Confirm and import" in page
     assert Member.objects.count() == 0
     confirmed = client.post(f"/dashboard/uploads/{job_id}/confirm/", {"priority": "10"})
@@ -143,6 +144,11 @@ def test_a_dry_run_shows_what_it_would_do_and_confirm_imports_it(browser_as, tmp
     after = text(client.get(f"/dashboard/uploads/{new_job}/"))
     assert re.search(r"Created</span>\s*<span [^>]*>10<", after)
     assert Member.objects.count() == 10
+    dry_page = text(client.get(f"/dashboard/uploads/{job_id}/"))
+    assert f"imported by job {new_job[:8]}" in dry_page
+    assert "Confirm and import" not in dry_page
+    again = client.post(f"/dashboard/uploads/{job_id}/confirm/", {"priority": "10"}, follow=True)
+    assert "Not confirmed:" in text(again)
 
 
 def test_the_uploads_list_shows_history_and_statistics_at_a_constant_query_count(

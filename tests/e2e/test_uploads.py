@@ -95,10 +95,12 @@ def test_a_dry_run_previews_then_confirm_imports(
     page.get_by_label(re.compile("Dry run")).check()
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_text("Would create")).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-stat="created"]')).to_have_text("30")
     assert Member.objects.count() == 0
     screenshot(page, "upload-dry-run")
     page.get_by_role("button", name="Confirm and import").click()
     expect(page.get_by_text("Import of the dry run queued.")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("dry run [0-9a-f]{8}"))).to_be_visible()
     expect(page.get_by_text("Created", exact=True)).to_be_visible(timeout=30_000)
     expect(page.get_by_text("30", exact=True).first).to_be_visible()
     assert Member.objects.count() == 30

@@ -121,7 +121,7 @@
     var file = input.files && input.files[0];
     if (!file) return "Choose a file to upload.";
     var ext = (file.name.split(".").pop() || "").toLowerCase();
-    if (EXTENSIONS.indexOf(ext) < 0) return file.name + " is not a spreadsheet: upload an xlsx or csv file.";
+    if (EXTENSIONS.indexOf(ext) < 0) return file.name + " is not a spreadsheet: upload an xlsx, xls, ods or csv file.";
     if (file.size === 0) return file.name + " is empty.";
     if (file.size > maxBytes) return file.name + " is " + fmt(file.size) + " bytes; the limit is " + fmt(maxBytes) + ".";
     return "";
