@@ -153,3 +153,27 @@ def run_import_here():  # type: ignore[no-untyped-def]
         return str(upload.job_id)
 
     return run
+
+
+def test_the_admins_report_and_file_links_download(
+    processes: Processes, browser_page: Any, tmp_path: Path, media_root: Path, run_import_here
+) -> None:
+    url = serve(processes, media_root)
+    person("sipho", is_staff=True, is_superuser=True)
+    rows = members(10)
+    rows[3][MEMBER_HEADER.index("email")] = "not-an-email"
+    job_id = run_import_here(write_csv(tmp_path / "ten.csv", [MEMBER_HEADER, *rows]), None)
+    page = browser_page
+    sign_in(page, url, "sipho", PASSWORD)
+    page.goto(f"{url}/admin/uploads/upload/")
+    expect(page.get_by_role("link", name="Import", exact=True)).to_be_visible()
+    page.get_by_role("link", name="ten.csv").click()
+    screenshot(page, "admin-upload")
+    with page.expect_download() as file:
+        page.get_by_role("link", name="download ten.csv").click()
+    assert file.value.path().read_bytes().startswith(b"id_number")
+    with page.expect_download() as report:
+        page.get_by_role("link", name="download", exact=True).click()
+    sheet = load_workbook(io.BytesIO(report.value.path().read_bytes())).active
+    assert sheet.max_row == 2
+    assert f"/dashboard/uploads/{job_id}/" in page.content()
