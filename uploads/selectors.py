@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum
@@ -24,9 +25,24 @@ def upload_list(*, visible_to: Any = None) -> QuerySet[Upload]:
     return _visible(visible_to).select_related(*related).order_by("-created_at")
 
 
-def upload_history(*, visible_to: Any) -> QuerySet[Upload]:
-    """Uploads that were queued as jobs, newest first (a refused file never had one)."""
-    return upload_list(visible_to=visible_to).filter(job__isnull=False)
+def upload_history(
+    *,
+    visible_to: Any,
+    import_type: str = "",
+    status: str = "",
+    uploader: str = "",
+    since: dt.date | None = None,
+) -> QuerySet[Upload]:
+    """Uploads that were queued as jobs, newest first (a refused file never had one), optionally
+    of one import type, job status, uploader (user name, any case) and from a day on."""
+    uploads = upload_list(visible_to=visible_to).filter(job__isnull=False)
+    chosen = {
+        "import_type": import_type,
+        "job__status": status,
+        "uploaded_by__username__iexact": uploader,
+        "created_at__date__gte": since,
+    }
+    return uploads.filter(**{key: value for key, value in chosen.items() if value})
 
 
 def upload_for_job(job_id: Any, *, visible_to: Any) -> Upload:

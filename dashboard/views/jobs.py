@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 
 from dashboard import access
 from dashboard.forms import BulkActionForm, JobSubmitForm
-from dashboard.messages import bulk_outcome_message
 from dashboard.paging import BadCursor, page_of
 from jobs import roles, selectors, services
 from jobs.errors import JobError
@@ -175,7 +174,7 @@ def job_bulk(request: HttpRequest) -> HttpResponse:
         }
         return render(request, "dashboard/jobs/confirm_bulk.html", context)
     outcome = services.jobs_act(action=data["action"], jobs=jobs, actor=request.user)
-    messages.success(request, bulk_outcome_message(outcome))
+    messages.success(request, outcome.summary())
     return redirect(back)
 
 

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from dashboard import access
 from dashboard.forms import CleanForm
-from dashboard.messages import bulk_outcome_message, jobs_count
 from jobs import selectors, services
 from jobs.errors import JobError
 from jobs.filters import job_filter
@@ -87,7 +86,7 @@ def queue_retry_failed(request: HttpRequest, queue: str) -> HttpResponse:
     access.require_operator(request.user)
     failed = job_filter({"status": JobStatus.FAILED, "queue": queue}, user=request.user).qs
     outcome = services.jobs_act(action="retry", jobs=failed, actor=request.user)
-    messages.success(request, f"Queue {queue}: {bulk_outcome_message(outcome)}")
+    messages.success(request, f"Queue {queue}: {outcome.summary()}")
     return redirect("dashboard:queues")
 
 
@@ -108,5 +107,5 @@ def queue_clean(request: HttpRequest) -> HttpResponse:
         count = services.jobs_clean(**options, dry_run=True)
         return render(request, "dashboard/queues_clean.html", {"form": form, "count": count})
     removed = services.jobs_clean(**options)
-    messages.success(request, f"{jobs_count(removed)} removed.")
+    messages.success(request, f"{removed:,} job{'' if removed == 1 else 's'} removed.")
     return redirect(reverse("dashboard:queues"))

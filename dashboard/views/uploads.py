@@ -3,6 +3,7 @@ result, and the downloads (each checks who may see the upload; nothing is served
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -99,9 +100,14 @@ def _max_bytes() -> int:
 @login_required
 def upload_list(request: HttpRequest) -> HttpResponse:
     """History (filters: type, status, uploader, date) and the statistics of the API."""
-    uploads = selectors.upload_history(visible_to=request.user)
     chosen = {key: request.GET.get(key, "") for key in ("type", "status", "uploader", "since")}
-    uploads = _filtered(uploads, **chosen)
+    uploads = selectors.upload_history(
+        visible_to=request.user,
+        import_type=chosen["type"],
+        status=chosen["status"],
+        uploader=chosen["uploader"],
+        since=_day(chosen["since"]),
+    )
     try:
         page = page_of(
             uploads, column="created_at", descending=True, cursor=request.GET.get("cursor", "")
@@ -119,18 +125,12 @@ def upload_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/uploads/list.html", context)
 
 
-def _filtered(uploads: Any, *, type: str, status: str, uploader: str, since: str) -> Any:
-    if type:
-        uploads = uploads.filter(import_type=type)
-    if status:
-        uploads = uploads.filter(job__status=status)
-    if uploader:
-        uploads = uploads.filter(uploaded_by__username__iexact=uploader)
-    if since:
-        day = parse_date(since)
-        if day is not None:
-            uploads = uploads.filter(created_at__date__gte=day)
-    return uploads
+def _day(text: str) -> dt.date | None:
+    """A date typed as YYYY-MM-DD; anything else (31 February included) filters nothing."""
+    try:
+        return parse_date(text) if text else None
+    except ValueError:
+        return None
 
 
 def _detail_context(request: HttpRequest, upload: Upload) -> dict[str, Any]:

@@ -177,3 +177,16 @@ def test_an_import_jobs_page_links_to_its_upload(browser_as, tmp_path) -> None:
     job_id = upload(client, members_csv(tmp_path, 3), priority="10")
     page = client.get(f"/dashboard/jobs/{job_id}/").content.decode()
     assert f'href="/dashboard/uploads/{job_id}/">members.csv</a>' in page
+
+
+def test_the_uploads_list_filters_by_type_status_and_day(browser_as, tmp_path) -> None:
+    client = browser_as("viewer")
+    done = upload(browser_as("alice"), members_csv(tmp_path, 3), priority="10")
+    runner.execute(done)
+    upload(browser_as("alice"), members_csv(tmp_path, 3), priority="10")
+    assert text(client.get("/dashboard/uploads/?status=completed")).count("members.csv") == 1
+    assert text(client.get("/dashboard/uploads/?type=devices")).count("members.csv") == 0
+    assert text(client.get("/dashboard/uploads/?since=2000-01-01")).count("members.csv") == 2
+    assert text(client.get("/dashboard/uploads/?since=2999-01-01")).count("members.csv") == 0
+    nonsense = client.get("/dashboard/uploads/?since=2026-02-31")
+    assert nonsense.status_code == 200
