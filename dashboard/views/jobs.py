@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -20,7 +19,6 @@ from jobs.errors import JobError
 from jobs.filters import JobFilter, job_filter
 from jobs.models import JobSource, JobStatus, QueueJob
 from jobs.registry import job_types
-from jobs.services.bulk import BULK_ACTIONS
 from jobs.services.control import JOB_ACTIONS, job_actions_allowed
 from jobs.services.dispatch import configured_queues
 
@@ -120,25 +118,14 @@ def job_action(request: HttpRequest, job_id: UUID, action: str) -> HttpResponse:
     if request.method != "POST":
         return render(request, "dashboard/jobs/confirm_one.html", {"job": job, "action": action})
     try:
-        _run_job_action(action, job=job, actor=request.user)
+        done = services.job_act(action=action, job=job, actor=request.user)
     except (JobError, QueueJob.DoesNotExist) as exc:
         messages.error(request, f"Not done: {exc}.")
         return redirect("dashboard:job-detail", job_id=job.pk)
-    done = {"retry": "retried", "cancel": "cancelled", "promote": "promoted", "delete": "deleted"}
-    messages.success(request, f"Job {str(job.pk)[:8]} {done[action]}.")
+    messages.success(request, f"Job {str(job.pk)[:8]} {done}.")
     if action == "delete":
         return redirect("dashboard:jobs")
     return redirect("dashboard:job-detail", job_id=job.pk)
-
-
-def _run_job_action(action: str, *, job: QueueJob, actor: Any) -> None:
-    run = {
-        "retry": services.job_retry,
-        "cancel": services.job_cancel,
-        "promote": services.job_promote,
-        "delete": services.job_delete,
-    }[action]
-    run(job=job, actor=actor)
 
 
 @login_required
@@ -160,15 +147,14 @@ def job_bulk(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     jobs = filterset.qs if data["scope"] == "all" else filterset.qs.filter(pk__in=data["ids"])
     if not data["confirmed"]:
-        counts = selectors.job_counts_by_status(jobs=jobs)
-        bulk = BULK_ACTIONS[data["action"]]
+        preview = services.jobs_act_preview(action=data["action"], jobs=jobs)
         context = {
             "form": form,
-            "bulk": bulk,
-            "total": sum(counts.values()),
-            "applies": sum(n for s, n in counts.items() if s in bulk.applies_to),
-            "skipped": {s: n for s, n in counts.items() if n and s not in bulk.applies_to},
-            "allowed": sorted(bulk.applies_to),
+            "bulk": preview.action,
+            "total": preview.total,
+            "applies": preview.applies,
+            "skipped": preview.skipped,
+            "allowed": sorted(preview.action.applies_to),
             "back": back,
             "ids": data["ids"],
         }

@@ -20,6 +20,7 @@ from dashboard import access
 from dashboard.forms import ConfirmForm, UploadForm
 from dashboard.paging import BadCursor, page_of
 from jobs import roles
+from jobs.api.envelope import FILE_REFUSAL_STATUS
 from jobs.errors import JobError, QueueFull
 from jobs.models import JobSource, JobStatus
 from uploads import selectors, services
@@ -29,7 +30,6 @@ from uploads.readers import FileRefused
 from uploads.reports import template_build
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-REFUSAL_STATUS = {"too_large": 413, "unsupported_type": 415, "bad_encoding": 415}
 ROW_ERRORS_SHOWN = 20
 
 
@@ -83,7 +83,7 @@ def _create(request: HttpRequest, form: UploadForm) -> tuple[Upload | None, str,
         )
     except FileRefused as exc:
         form.add_error("file", str(exc))
-        return None, str(exc), REFUSAL_STATUS.get(exc.code, 400)
+        return None, str(exc), FILE_REFUSAL_STATUS.get(exc.code, 400)
     except QueueFull as exc:
         form.add_error(None, str(exc))
         return None, str(exc), 429

@@ -3,13 +3,16 @@
 from jobs.services.bulk import (
     BULK_ACTIONS,
     BulkOutcome,
+    BulkPreview,
     jobs_act,
+    jobs_act_preview,
     jobs_cancel,
     jobs_clean,
     jobs_delete,
     jobs_retry,
 )
 from jobs.services.control import (
+    job_act,
     job_cancel,
     job_delete,
     job_promote,
@@ -26,7 +29,9 @@ from jobs.services.submit import JobSpec, job_submit, job_submit_batch
 __all__ = [
     "BULK_ACTIONS",
     "BulkOutcome",
+    "BulkPreview",
     "JobSpec",
+    "job_act",
     "job_cancel",
     "job_delete",
     "job_promote",
@@ -34,6 +39,7 @@ __all__ = [
     "job_submit",
     "job_submit_batch",
     "jobs_act",
+    "jobs_act_preview",
     "jobs_cancel",
     "jobs_clean",
     "jobs_delete",

@@ -110,16 +110,42 @@ class BulkOutcome:
         return "; ".join(said) + "."
 
 
-def jobs_act(*, action: str, jobs: QuerySet[QueueJob], actor: Actor = None) -> BulkOutcome:
-    """Run a bulk action (retry, cancel, delete) on `jobs` and say what it did and skipped."""
+@dataclass(frozen=True)
+class BulkPreview:
+    """What a bulk action would take: `applies` jobs, and by status those it would skip."""
+
+    action: BulkAction
+    applies: int
+    skipped: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return self.applies + sum(self.skipped.values())
+
+
+def jobs_act_preview(*, action: str, jobs: QuerySet[QueueJob]) -> BulkPreview:
+    """Count, in one query, the jobs a bulk action would take and those it would skip."""
     bulk = BULK_ACTIONS.get(action)
     if bulk is None:
         raise InvalidJob(f"unknown action {action!r}: use {', '.join(BULK_ACTIONS)}")
     counts = job_counts_by_status(jobs=jobs)
-    taken = sum(n for status, n in counts.items() if status in bulk.applies_to)
-    done = bulk.run(jobs=jobs, actor=actor)
-    skipped = {s: n for s, n in counts.items() if n and s not in bulk.applies_to}
-    return BulkOutcome(action=bulk, done=done, skipped=skipped, moved=max(0, taken - done))
+    return BulkPreview(
+        action=bulk,
+        applies=sum(n for status, n in counts.items() if status in bulk.applies_to),
+        skipped={s: n for s, n in counts.items() if n and s not in bulk.applies_to},
+    )
+
+
+def jobs_act(*, action: str, jobs: QuerySet[QueueJob], actor: Actor = None) -> BulkOutcome:
+    """Run a bulk action (retry, cancel, delete) on `jobs` and say what it did and skipped."""
+    preview = jobs_act_preview(action=action, jobs=jobs)
+    done = preview.action.run(jobs=jobs, actor=actor)
+    return BulkOutcome(
+        action=preview.action,
+        done=done,
+        skipped=preview.skipped,
+        moved=max(0, preview.applies - done),
+    )
 
 
 def _each(jobs: QuerySet[QueueJob], action: Callable[[QueueJob], object]) -> int:

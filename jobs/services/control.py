@@ -49,6 +49,18 @@ JOB_ACTIONS = {
 }
 
 
+def job_act(*, action: str, job: QueueJob, actor: Actor = None) -> str:
+    """Run one of JOB_ACTIONS on a job; returns what was done, in words ("retried")."""
+    run, done = {
+        "retry": (job_retry, "retried"),
+        "cancel": (job_cancel, "cancelled"),
+        "promote": (job_promote, "promoted"),
+        "delete": (job_delete, "deleted"),
+    }[action]
+    run(job=job, actor=actor)
+    return done
+
+
 def job_actions_allowed(user: Any, job: QueueJob) -> list[str]:
     """The actions this user may take on this job in its current status."""
     if not roles.can_act_on_job(user, job):
