@@ -22,8 +22,8 @@ from typing import Any
 from uuid import UUID
 
 from jobs import signals
-from jobs.api.serializers import iso_ms
 from jobs.models import JobStatus, QueueJob
+from queueproject.times import iso_ms
 
 logger = logging.getLogger("jobs.events")
 

@@ -1,37 +1,12 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from jobs.models import QueueJob, QueueMetric, QueueWorker
-
-
-def iso_ms(value: dt.datetime | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds, as the seeds show times."""
-    if value is None:
-        return None
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class TimeField(serializers.DateTimeField):
-    def to_representation(self, value: dt.datetime) -> Any:
-        return iso_ms(value)
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """A time that carries its time zone: a naive one is refused, not read as local time."""
-
-    default_error_messages = {
-        "naive": "give a time zone with the time (e.g. 2030-01-31T08:00:00Z or +02:00)",
-    }
-
-    def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            self.fail("naive")
-        return super().enforce_timezone(value)
+from queueproject.api.fields import AwareDateTimeField, TimeField
 
 
 class ProgressSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobs.api.envelope import exception_handler
+from queueproject.api.envelope import exception_handler
 from queueproject.errors import ServiceError
 
 

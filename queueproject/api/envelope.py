@@ -17,7 +17,7 @@ from rest_framework.views import set_rollback
 
 from queueproject.errors import ServiceError
 
-logger = logging.getLogger("jobs.api")
+logger = logging.getLogger("queueproject.api")
 
 DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
