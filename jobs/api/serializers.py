@@ -6,15 +6,21 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from jobs.models import QueueJob, QueueMetric, QueueWorker
+from jobs.snapshots import job_progress
 from queueproject.api.fields import AwareDateTimeField, TimeField
 
 
 class ProgressSerializer(serializers.Serializer):
-    percent = serializers.FloatField(source="progress_percent")
-    stage = serializers.CharField(source="progress_stage")
-    message = serializers.CharField(source="progress_message")
-    processed = serializers.IntegerField(source="progress_processed")
-    total = serializers.IntegerField(source="progress_total", allow_null=True)
+    """A job's progress as jobs.snapshots builds it (the live messages carry the same)."""
+
+    percent = serializers.FloatField()
+    stage = serializers.CharField()
+    message = serializers.CharField()
+    processed = serializers.IntegerField()
+    total = serializers.IntegerField(allow_null=True)
+
+    def to_representation(self, instance: QueueJob) -> Any:
+        return super().to_representation(job_progress(instance))
 
 
 class JobSerializer(serializers.ModelSerializer):
