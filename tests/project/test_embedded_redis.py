@@ -15,8 +15,7 @@ import pytest
 import redis
 
 from queueproject.embedded_redis import EmbeddedRedis, EmbeddedRedisError, pid_alive
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
 
 
 @pytest.fixture
