@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from tests.conftest import Processes
 from tests.e2e.conftest import person, person_signed_in, screenshot
 from tests.uploads.files import MEMBER_HEADER, members, write_csv, write_xlsx
-from tests.uploads.helpers import import_here
+from tests.uploads.helpers import import_here, paced_env
 from uploads.models import Member
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -34,10 +34,9 @@ def members_xlsx(path: Path, count: int, *, bad_every: int) -> Path:
 @pytest.fixture
 def url(processes: Processes, media_root: Path) -> str:
     """The project served, with a worker, on the test's own media folder."""
-    env = {"MEDIA_ROOT": str(media_root)}
-    url = processes.server(env=env)
+    url = processes.server(env={"MEDIA_ROOT": str(media_root)})
     # Stretched over a few seconds, so that a person (and the test) sees the import run.
-    processes.worker(env={**env, "UPLOAD_THROTTLE_ROWS_PER_SECOND": "6000"})
+    processes.worker(env=paced_env(media_root, rows_per_second=6000))
     return url
 
 

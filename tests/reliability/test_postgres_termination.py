@@ -12,7 +12,7 @@ from django.db import connection
 from jobs.models import EventKind, JobStatus
 from tests.conftest import Processes
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
-from tests.uploads.helpers import upload_file, wait_for_rows, wait_for_status
+from tests.uploads.helpers import paced_env, upload_file, wait_for_rows, wait_for_status
 from uploads.models import Member, Upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -39,7 +39,7 @@ def test_terminated_connections_during_an_import_lose_nothing(
 ) -> None:
     rows = members(20_000)
     path = write_csv(tmp_path / "big.csv", [MEMBER_HEADER, *rows])
-    env = {"MEDIA_ROOT": str(media_root), "UPLOAD_THROTTLE_ROWS_PER_SECOND": "5000"}
+    env = paced_env(media_root)
     workers = [own_processes.worker(f"w{i}", env=env) for i in (1, 2)]
     own_processes.maintenance(env=env)
     upload = upload_file(path)

@@ -29,6 +29,12 @@ def import_here(path: Path, import_type: str = "members", **options: Any) -> Upl
     return upload
 
 
+def paced_env(media_root: Path, rows_per_second: int = 5000) -> dict[str, str]:
+    """Settings for worker processes that import at a set pace (slow enough to interrupt a
+    20,000-row import in the middle, or for a person to watch it) from the test's media."""
+    return {"MEDIA_ROOT": str(media_root), "UPLOAD_THROTTLE_ROWS_PER_SECOND": str(rows_per_second)}
+
+
 def committed_rows(upload: Upload) -> int:
     """How many rows the import has committed so far, by its checkpoint."""
     return int(Upload.objects.get(pk=upload.pk).checkpoint.get("row", 0))

@@ -12,7 +12,13 @@ from jobs.models import EventKind, JobStatus
 from tests.conftest import Processes, database_url, manage
 from tests.jobs.test_worker import horse_of
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
-from tests.uploads.helpers import committed_rows, upload_file, wait_for_rows, wait_for_status
+from tests.uploads.helpers import (
+    committed_rows,
+    paced_env,
+    upload_file,
+    wait_for_rows,
+    wait_for_status,
+)
 from uploads.models import Member
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -23,7 +29,7 @@ def test_horse_killed_mid_import_ends_with_exactly_the_files_rows(
 ) -> None:
     rows = members(20_000)
     path = write_csv(tmp_path / "big.csv", [MEMBER_HEADER, *rows])
-    env = {"MEDIA_ROOT": str(media_root), "UPLOAD_THROTTLE_ROWS_PER_SECOND": "5000"}
+    env = paced_env(media_root)
     worker = processes.worker(env=env)
     processes.maintenance(env=env)
     upload = upload_file(path)
