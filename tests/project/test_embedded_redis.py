@@ -16,8 +16,7 @@ import redis
 
 from queueproject.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from queueproject.processes import pid_alive
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
 
 
 @pytest.fixture
