@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rest_framework import exceptions
@@ -7,6 +9,7 @@ from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
 
 from jobs import roles
+from jobs.errors import PriorityNotAllowed
 from jobs.models import QueueJob
 
 # Both extend IsAuthenticated: a view's own permission_classes replace the default, and an
@@ -34,14 +37,11 @@ class JobAccess(IsAuthenticated):
         return request.method in SAFE_METHODS or roles.can_act_on_job(request.user, job)
 
 
-def allowed_priority(user: Any, requested: int | None) -> int:
-    """The priority to use: the role's default when none is asked for; a request above what the
-    role allows is refused (a client may lower its priority, not raise it)."""
-    ceiling = roles.priority_ceiling(user)
-    if requested is None:
-        return ceiling
-    if requested < ceiling:
-        raise exceptions.PermissionDenied(
-            f"priority {requested} is above what your role allows: use {ceiling} to 10"
-        )
-    return requested
+@contextmanager
+def priority_refusals() -> Iterator[None]:
+    """The services refuse a priority above what the role allows (PriorityNotAllowed); the API
+    answers that as every other refusal of a role: 403 forbidden, the service's words."""
+    try:
+        yield
+    except PriorityNotAllowed as exc:
+        raise exceptions.PermissionDenied(str(exc)) from None

@@ -26,7 +26,7 @@ from jobs import selectors, services
 from jobs.api import examples
 from jobs.api.envelope import ok
 from jobs.api.idempotency import idempotent
-from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
+from jobs.api.permissions import JobAccess, QueueOperator, priority_refusals
 from jobs.api.schema import envelope_schema
 from jobs.api.serializers import (
     BulkFilterSerializer,
@@ -129,12 +129,11 @@ class JobCursor(CursorPagination):
             ) from None
 
 
-def submit_spec(user: Any, payload: dict[str, Any]) -> services.JobSpec:
-    priority = allowed_priority(user, payload.get("priority"))
+def submit_spec(payload: dict[str, Any]) -> services.JobSpec:
     return services.JobSpec(
         type=payload["type"],
         data=payload["data"],
-        priority=priority,
+        priority=payload.get("priority"),
         scheduled_at=payload.get("scheduled_at"),
         max_attempts=payload.get("max_attempts"),
         batch_id=payload.get("batch_id", ""),
@@ -214,8 +213,11 @@ class JobListView(APIView):
         )
         payload.is_valid(raise_exception=True)
         items = payload.validated_data if many else [payload.validated_data]
-        specs = [submit_spec(request.user, item) for item in items]
-        jobs = services.job_submit_batch(specs=specs, created_by=request.user, source=JobSource.API)
+        specs = [submit_spec(item) for item in items]
+        with priority_refusals():
+            jobs = services.job_submit_batch(
+                specs=specs, created_by=request.user, source=JobSource.API
+            )
         data = JobSerializer(jobs, many=True).data if many else JobSerializer(jobs[0]).data
         return ok(data, message=f"{len(jobs)} job(s) queued", status_code=202)
 

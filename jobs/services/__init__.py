@@ -24,7 +24,7 @@ from jobs.services.control import (
     queue_resume,
 )
 from jobs.services.dispatch import jobs_dispatch
-from jobs.services.submit import JobSpec, job_submit, job_submit_batch
+from jobs.services.submit import JobSpec, job_priority_allowed, job_submit, job_submit_batch
 
 __all__ = [
     "BULK_ACTIONS",
@@ -34,6 +34,7 @@ __all__ = [
     "job_act",
     "job_cancel",
     "job_delete",
+    "job_priority_allowed",
     "job_promote",
     "job_retry",
     "job_submit",

@@ -6,12 +6,13 @@ import datetime as dt
 import threading
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.utils import timezone
 from rq import Queue
 
 from jobs import runner
-from jobs.errors import InvalidJob, InvalidTransition, QueueFull
+from jobs.errors import InvalidJob, InvalidTransition, PriorityNotAllowed, QueueFull
 from jobs.maintenance import maintenance_tick
 from jobs.models import EventKind, JobStatus, QueueJob
 from jobs.services import (
@@ -283,3 +284,34 @@ def test_a_paused_backlog_does_not_crowd_out_due_jobs_elsewhere() -> None:
     due = make_job(status=JobStatus.SCHEDULED, scheduled_at=long_ago)
     assert maintenance_tick() == 1
     assert status_of(due) == JobStatus.WAITING
+
+
+def province_admin() -> User:
+    user = User.objects.create_user("province")
+    user.groups.add(Group.objects.get_or_create(name="province_admin")[0])
+    return user
+
+
+def test_a_priority_above_the_submitters_role_is_refused_and_nothing_is_recorded() -> None:
+    spec = JobSpec(type="system.noop", priority=2)
+    with pytest.raises(PriorityNotAllowed, match="priority 2 is above what your role allows"):
+        job_submit(spec=spec, created_by=province_admin())
+    assert not QueueJob.objects.exists()
+
+
+def test_a_role_submits_at_its_default_or_lower() -> None:
+    user = province_admin()
+    default = job_submit(spec=JobSpec(type="system.noop"), created_by=user)
+    lower = job_submit(spec=JobSpec(type="system.noop", priority=8), created_by=user)
+    assert (default.priority, lower.priority) == (5, 8)
+
+
+def test_one_priority_above_the_role_refuses_the_whole_batch() -> None:
+    specs = [JobSpec(type="system.noop", priority=9), JobSpec(type="system.noop", priority=1)]
+    with pytest.raises(PriorityNotAllowed):
+        job_submit_batch(specs=specs, created_by=province_admin())
+    assert not QueueJob.objects.exists()
+
+
+def test_a_submission_without_a_user_may_take_any_priority() -> None:
+    assert job_submit(spec=JobSpec(type="system.noop", priority=1)).priority == 1

@@ -19,7 +19,7 @@ from jobs.api import examples
 from jobs.api.envelope import ok
 from jobs.api.idempotency import idempotent
 from jobs.api.parsers import JSONParser, MultiPartParser
-from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
+from jobs.api.permissions import JobAccess, QueueOperator, priority_refusals
 from jobs.api.schema import envelope_schema, error_response
 from jobs.api.serializers import JobSerializer, QueueCountsSerializer, QueueSwitchSerializer
 from jobs.api.views import JOB_ID, MAX_AGE_HOURS, job_id_or_404, query_limit
@@ -156,16 +156,16 @@ class ProcessView(APIView):
         form = UploadRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         options = dict(form.validated_data)
-        options["priority"] = allowed_priority(request.user, options.get("priority"))
         file, records = options.pop("file", None), options.pop("records", None)
-        if file is not None:
-            upload = services.upload_create(
-                stream=file, original_name=file.name, uploaded_by=request.user, **options
-            )
-        else:
-            upload = services.upload_create_from_records(
-                records=records, uploaded_by=request.user, **options
-            )
+        with priority_refusals():
+            if file is not None:
+                upload = services.upload_create(
+                    stream=file, original_name=file.name, uploaded_by=request.user, **options
+                )
+            else:
+                upload = services.upload_create_from_records(
+                    records=records, uploaded_by=request.user, **options
+                )
         assert upload.job is not None
         upload.job.refresh_from_db()
         message = "dry run queued" if upload.dry_run else "upload queued for import"
@@ -210,11 +210,11 @@ class ConfirmView(UploadView):
     def post(self, request: Request, job_id: str) -> Response:
         form = UploadConfirmRequestSerializer(data=request.data or {})
         form.is_valid(raise_exception=True)
-        requested = form.validated_data.get("priority")
-        priority = None if requested is None else allowed_priority(request.user, requested)
-        upload = services.upload_confirm(
-            upload=self.get_upload(job_id), actor=request.user, priority=priority
-        )
+        upload = self.get_upload(job_id)
+        with priority_refusals():
+            upload = services.upload_confirm(
+                upload=upload, actor=request.user, priority=form.validated_data.get("priority")
+            )
         return self.status_after(upload, message="import of the dry run queued", code=202)
 
 
