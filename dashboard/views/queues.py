@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -97,15 +95,9 @@ def queue_clean(request: HttpRequest) -> HttpResponse:
     form = CleanForm(request.POST or request.GET, queues=configured_queues())
     if not form.is_valid():
         return render(request, "dashboard/queues_clean.html", {"form": form, "count": None})
-    data = form.cleaned_data
-    options = {
-        "older_than": dt.timedelta(hours=data["older_than_hours"]),
-        "statuses": data["status"],
-        "queue": data["queue"] or None,
-    }
-    if request.method != "POST" or not data["confirmed"]:
-        count = services.jobs_clean(**options, dry_run=True)
+    if request.method != "POST" or not form.cleaned_data["confirmed"]:
+        count = services.jobs_clean(**form.criteria(), dry_run=True)
         return render(request, "dashboard/queues_clean.html", {"form": form, "count": count})
-    removed = services.jobs_clean(**options)
+    removed = services.jobs_clean(**form.criteria())
     messages.success(request, f"{removed:,} job{'' if removed == 1 else 's'} removed.")
     return redirect(reverse("dashboard:queues"))

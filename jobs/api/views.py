@@ -29,6 +29,9 @@ from jobs.api.idempotency import idempotent
 from jobs.api.permissions import JobAccess, QueueOperator, priority_refusals
 from jobs.api.schema import envelope_schema
 from jobs.api.serializers import (
+    MAX_AGE_HOURS,
+    AgeSerializer,
+    BatchSizeSerializer,
     BulkFilterSerializer,
     CancelledSerializer,
     DeletedSerializer,
@@ -346,14 +349,6 @@ class BulkCancelView(APIView):
         return ok({"cancelled": done}, message=f"{done} job(s) cancelled")
 
 
-# A century: longer ages are pointless and overflow a timedelta.
-MAX_AGE_HOURS = 100 * 366 * 24
-
-
-class AgeSerializer(serializers.Serializer):
-    older_than_hours = serializers.FloatField(min_value=0, max_value=MAX_AGE_HOURS, default=0)
-
-
 class ClearCompletedView(APIView):
     permission_classes = [QueueOperator]
 
@@ -375,9 +370,7 @@ class ClearCompletedView(APIView):
         age = AgeSerializer(data=request.query_params)
         age.is_valid(raise_exception=True)
         hours = age.validated_data["older_than_hours"]
-        done = services.jobs_clean(
-            older_than=dt.timedelta(hours=hours), statuses=[JobStatus.COMPLETED]
-        )
+        done = services.jobs_clear_completed(older_than=dt.timedelta(hours=hours))
         return ok({"deleted": done}, message=f"{done} completed job(s) deleted")
 
 
@@ -447,10 +440,6 @@ class QueueSwitchView(APIView):
 
 
 # -- the seed-000 names, onto the same services -------------------------------------------------
-
-
-class BatchSizeSerializer(serializers.Serializer):
-    size = serializers.IntegerField(min_value=1, max_value=500, default=10)
 
 
 class ProcessNextView(APIView):

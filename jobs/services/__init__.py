@@ -8,8 +8,10 @@ from jobs.services.bulk import (
     jobs_act_preview,
     jobs_cancel,
     jobs_clean,
+    jobs_clear_completed,
     jobs_delete,
     jobs_retry,
+    queue_clean,
 )
 from jobs.services.control import (
     job_act,
@@ -43,12 +45,14 @@ __all__ = [
     "jobs_act_preview",
     "jobs_cancel",
     "jobs_clean",
+    "jobs_clear_completed",
     "jobs_delete",
     "jobs_dispatch",
     "jobs_promote_next",
     "jobs_retry",
     "processing_resume",
     "processing_suspend",
+    "queue_clean",
     "queue_pause",
     "queue_resume",
 ]

@@ -58,6 +58,20 @@ def jobs_clean(
     return deleted
 
 
+def jobs_clear_completed(*, older_than: dt.timedelta) -> int:
+    """Delete the completed jobs of every queue that finished before `older_than` ago; failed and
+    cancelled ones stay (their errors are still to be read)."""
+    return jobs_clean(older_than=older_than, statuses=[JobStatus.COMPLETED])
+
+
+def queue_clean(*, queue: str, older_than: dt.timedelta) -> int:
+    """A queue's clean, as the seeds' (Bull's): delete its completed and failed jobs that
+    finished before `older_than` ago; cancelled ones stay."""
+    return jobs_clean(
+        older_than=older_than, queue=queue, statuses=[JobStatus.COMPLETED, JobStatus.FAILED]
+    )
+
+
 def jobs_retry(*, jobs: QuerySet[QueueJob], actor: Actor = None) -> int:
     """Retry every failed or cancelled job in `jobs`; returns how many were retried."""
     return _each(jobs.filter(status__in=RETRYABLE), lambda job: job_retry(job=job, actor=actor))

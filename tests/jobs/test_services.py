@@ -24,9 +24,11 @@ from jobs.services import (
     job_submit,
     job_submit_batch,
     jobs_clean,
+    jobs_clear_completed,
     jobs_retry,
     processing_resume,
     processing_suspend,
+    queue_clean,
     queue_pause,
     queue_resume,
 )
@@ -195,6 +197,25 @@ def test_clean_deletes_only_old_finished_jobs() -> None:
     remaining = set(QueueJob.objects.values_list("pk", flat=True))
     assert remaining == {kept_recent.pk, kept_failed.pk}
     assert gone.pk not in remaining
+
+
+def test_clear_completed_keeps_failed_and_cancelled_jobs() -> None:
+    old = timezone.now() - dt.timedelta(days=2)
+    make_job(status=JobStatus.COMPLETED, completed_at=old, queue="uploads")
+    failed = make_job(status=JobStatus.FAILED, completed_at=old)
+    cancelled = make_job(status=JobStatus.CANCELLED, completed_at=old)
+    assert jobs_clear_completed(older_than=dt.timedelta(hours=1)) == 1
+    assert set(QueueJob.objects.values_list("pk", flat=True)) == {failed.pk, cancelled.pk}
+
+
+def test_a_queue_clean_removes_its_completed_and_failed_jobs_only() -> None:
+    old = timezone.now() - dt.timedelta(days=2)
+    make_job(status=JobStatus.COMPLETED, completed_at=old, queue="uploads")
+    make_job(status=JobStatus.FAILED, completed_at=old, queue="uploads")
+    cancelled = make_job(status=JobStatus.CANCELLED, completed_at=old, queue="uploads")
+    other_queue = make_job(status=JobStatus.FAILED, completed_at=old, queue="default")
+    assert queue_clean(queue="uploads", older_than=dt.timedelta(hours=1)) == 2
+    assert set(QueueJob.objects.values_list("pk", flat=True)) == {cancelled.pk, other_queue.pk}
 
 
 def test_clean_refuses_unfinished_statuses() -> None:

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from rest_framework import serializers
 
-from jobs.api.serializers import AwareDateTimeField, ProgressSerializer, iso_ms
+from jobs.api.serializers import MAX_AGE_HOURS, AwareDateTimeField, ProgressSerializer, iso_ms
 from uploads.importers import IMPORT_TYPES
 from uploads.models import ErrorPolicy, ImportMode, Upload
 from uploads.reports import error_report_url
@@ -87,6 +87,10 @@ class UploadStatisticsSerializer(serializers.Serializer):
     rows_processed = serializers.IntegerField()
     rows_created = serializers.IntegerField()
     bytes_uploaded = serializers.IntegerField()
+
+
+class CleanSerializer(serializers.Serializer):
+    gracePeriodHours = serializers.FloatField(min_value=0, max_value=MAX_AGE_HOURS, default=24)
 
 
 class CleanedSerializer(serializers.Serializer):

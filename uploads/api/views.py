@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,12 +22,12 @@ from jobs.api.parsers import JSONParser, MultiPartParser
 from jobs.api.permissions import JobAccess, QueueOperator, priority_refusals
 from jobs.api.schema import envelope_schema, error_response
 from jobs.api.serializers import JobSerializer, QueueCountsSerializer, QueueSwitchSerializer
-from jobs.api.views import JOB_ID, MAX_AGE_HOURS, job_id_or_404, query_limit
+from jobs.api.views import JOB_ID, job_id_or_404, query_limit
 from jobs.filters import job_filter
-from jobs.models import JobStatus
 from uploads import selectors, services
 from uploads.api.serializers import (
     CleanedSerializer,
+    CleanSerializer,
     UploadConfirmRequestSerializer,
     UploadFileRequestSerializer,
     UploadQueuedSerializer,
@@ -320,10 +320,6 @@ class QueueRetryView(UploadView):
         return self.status_after(upload, message="upload queued again", code=202)
 
 
-class CleanSerializer(serializers.Serializer):
-    gracePeriodHours = serializers.FloatField(min_value=0, max_value=MAX_AGE_HOURS, default=24)
-
-
 class QueueCleanView(APIView):
     permission_classes = [QueueOperator]
 
@@ -340,11 +336,7 @@ class QueueCleanView(APIView):
         form = CleanSerializer(data=request.data or {})
         form.is_valid(raise_exception=True)
         hours = form.validated_data["gracePeriodHours"]
-        done = job_services.jobs_clean(
-            older_than=dt.timedelta(hours=hours),
-            queue=QUEUE,
-            statuses=[JobStatus.COMPLETED, JobStatus.FAILED],
-        )
+        done = job_services.queue_clean(queue=QUEUE, older_than=dt.timedelta(hours=hours))
         return ok({"cleaned": done}, message=f"{done} finished upload job(s) removed")
 
 
