@@ -40,6 +40,7 @@ from jobs.api.serializers import (
     JobSubmitSerializer,
     MetricSerializer,
     OneOrManyJobsField,
+    QueueCountsSerializer,
     QueueStatsSerializer,
     QueueSwitchSerializer,
     RetriedSerializer,
@@ -65,6 +66,7 @@ SUBMISSIONS = PolymorphicProxySerializer(
 SUBMITTED = OneOrManyJobsField()
 PROMOTED = JobSerializer(allow_null=True)
 JOB_ID = OpenApiParameter("job_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+LIMIT = OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 500})
 QUEUE = OpenApiParameter(
     "queue", str, OpenApiParameter.PATH, enum=settings.JOB_QUEUES, description="a configured queue"
 )
@@ -420,9 +422,14 @@ def _since(raw: str | None) -> dt.datetime | None:
         raise exceptions.ValidationError({"since": "this time is out of range"}) from None
 
 
+# -- one queue's endpoints: the queue the path names, or the one they are wired to ------------
+# (`as_view(queue="uploads")` where the path names none, as the bulk-upload API does)
+
+
 class QueueSwitchView(APIView):
     permission_classes = [QueueOperator]
     paused = False
+    queue = ""
 
     @envelope_schema(
         QueueSwitchSerializer,
@@ -432,11 +439,31 @@ class QueueSwitchView(APIView):
         message="queue uploads paused",
         parameters=[QUEUE],
     )
-    def post(self, request: Request, queue: str) -> Response:
+    def post(self, request: Request, queue: str = "") -> Response:
+        queue = queue or self.queue
         action = services.queue_pause if self.paused else services.queue_resume
         action(queue=queue, actor=request.user)
-        word = "paused" if self.paused else "resumed"
-        return ok({"queue": queue, "paused": self.paused}, message=f"queue {queue} {word}")
+        return ok({"queue": queue, "paused": self.paused}, message=self.said(queue))
+
+    def said(self, queue: str) -> str:
+        return f"queue {queue} {'paused' if self.paused else 'resumed'}"
+
+
+class QueueCountsView(APIView):
+    queue = ""
+
+    @envelope_schema(QueueCountsSerializer, name="QueueCounts", example=examples.COUNTS)
+    def get(self, request: Request, queue: str = "") -> Response:
+        return ok(selectors.queue_counts(queue=queue or self.queue))
+
+
+class QueueJobsView(APIView):
+    queue = ""  # its newest jobs that the user may see
+
+    @envelope_schema(JOBS, name="Jobs", errors=[400], parameters=[LIMIT], example=[examples.JOB])
+    def get(self, request: Request, queue: str = "") -> Response:
+        jobs = job_filter({"queue": queue or self.queue}, user=request.user).qs
+        return ok(JobSerializer(jobs[: query_limit(request, default=20)], many=True).data)
 
 
 # -- the seed-000 names, onto the same services -------------------------------------------------

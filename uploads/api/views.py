@@ -13,17 +13,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jobs import selectors as job_selectors
 from jobs import services as job_services
 from jobs.api import examples
+from jobs.api import views as job_views
 from jobs.api.envelope import ok
 from jobs.api.idempotency import idempotent
 from jobs.api.parsers import JSONParser, MultiPartParser
 from jobs.api.permissions import JobAccess, QueueOperator, priority_refusals
 from jobs.api.schema import envelope_schema, error_response
-from jobs.api.serializers import JobSerializer, QueueCountsSerializer, QueueSwitchSerializer
-from jobs.api.views import JOB_ID, job_id_or_404, query_limit
-from jobs.filters import job_filter
+from jobs.api.serializers import QueueSwitchSerializer
+from jobs.api.views import JOB_ID, LIMIT, job_id_or_404, query_limit
 from uploads import selectors, services
 from uploads.api.serializers import (
     CleanedSerializer,
@@ -44,8 +43,6 @@ QUEUE = "uploads"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOADS = UploadStatusSerializer(many=True)
 TYPES = sorted(IMPORT_TYPES)
-JOBS = JobSerializer(many=True)
-LIMIT = OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 500})
 STATUS_EXAMPLE = {
     "job_id": examples.JOB_ID,
     "status": "completed",
@@ -289,20 +286,6 @@ class StatisticsView(APIView):
         return ok(selectors.upload_statistics(visible_to=request.user))
 
 
-class QueueStatsView(APIView):
-    @envelope_schema(QueueCountsSerializer, name="QueueCounts", example=examples.COUNTS)
-    def get(self, request: Request) -> Response:
-        stats = job_selectors.queue_stats()["queues"][QUEUE]
-        return ok({k: v for k, v in stats.items() if k != "is_paused"})
-
-
-class QueueJobsView(APIView):
-    @envelope_schema(JOBS, name="Jobs", errors=[400], parameters=[LIMIT], example=[examples.JOB])
-    def get(self, request: Request) -> Response:
-        jobs = job_filter({"queue": QUEUE}, user=request.user).qs
-        return ok(JobSerializer(jobs[: query_limit(request, default=20)], many=True).data)
-
-
 class QueueRetryView(UploadView):
     @envelope_schema(
         UploadStatusSerializer,
@@ -340,9 +323,8 @@ class QueueCleanView(APIView):
         return ok({"cleaned": done}, message=f"{done} finished upload job(s) removed")
 
 
-class QueueSwitchView(APIView):
-    permission_classes = [QueueOperator]
-    paused = False
+class QueueSwitchView(job_views.QueueSwitchView):
+    queue = QUEUE  # the queue API's pause and resume, where the path names no queue
 
     @envelope_schema(
         QueueSwitchSerializer,
@@ -351,10 +333,8 @@ class QueueSwitchView(APIView):
         example={"queue": "uploads", "paused": True},
         message="upload queue paused",
     )
-    def post(self, request: Request) -> Response:
-        action = job_services.queue_pause if self.paused else job_services.queue_resume
-        action(queue=QUEUE, actor=request.user)
-        return ok(
-            {"queue": QUEUE, "paused": self.paused},
-            message=f"upload queue {'paused' if self.paused else 'resumed'}",
-        )
+    def post(self, request: Request, queue: str = "") -> Response:
+        return super().post(request, queue)
+
+    def said(self, queue: str) -> str:
+        return f"upload queue {'paused' if self.paused else 'resumed'}"
