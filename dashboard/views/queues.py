@@ -13,8 +13,6 @@ from dashboard import access
 from dashboard.forms import CleanForm
 from jobs import selectors, services
 from jobs.errors import JobError
-from jobs.filters import job_filter
-from jobs.models import JobStatus
 from jobs.services.dispatch import configured_queues
 
 
@@ -82,8 +80,7 @@ def processing_switch(request: HttpRequest, action: str) -> HttpResponse:
 @require_POST
 def queue_retry_failed(request: HttpRequest, queue: str) -> HttpResponse:
     access.require_operator(request.user)
-    failed = job_filter({"status": JobStatus.FAILED, "queue": queue}, user=request.user).qs
-    outcome = services.jobs_act(action="retry", jobs=failed, actor=request.user)
+    outcome = services.queue_retry_failed(queue=queue, actor=request.user)
     messages.success(request, f"Queue {queue}: {outcome.summary()}")
     return redirect("dashboard:queues")
 

@@ -12,6 +12,7 @@ from jobs.services.bulk import (
     jobs_delete,
     jobs_retry,
     queue_clean,
+    queue_retry_failed,
 )
 from jobs.services.control import (
     job_act,
@@ -55,4 +56,5 @@ __all__ = [
     "queue_clean",
     "queue_pause",
     "queue_resume",
+    "queue_retry_failed",
 ]

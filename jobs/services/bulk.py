@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from jobs.errors import InvalidJob, InvalidTransition
 from jobs.models import JobStatus, QueueJob
-from jobs.selectors import job_counts_by_status
+from jobs.selectors import job_counts_by_status, job_visible_list
 from jobs.services.common import Actor
 from jobs.services.control import (
     CANCELLABLE,
@@ -160,6 +160,13 @@ def jobs_act(*, action: str, jobs: QuerySet[QueueJob], actor: Actor = None) -> B
         skipped=preview.skipped,
         moved=max(0, preview.applies - done),
     )
+
+
+def queue_retry_failed(*, queue: str, actor: Actor = None) -> BulkOutcome:
+    """Retry the failed jobs of a queue that `actor` may see (all of them without an actor);
+    cancelled ones stay cancelled."""
+    failed = job_visible_list(actor).filter(queue=queue, status=JobStatus.FAILED)
+    return jobs_act(action="retry", jobs=failed, actor=actor)
 
 
 def _each(jobs: QuerySet[QueueJob], action: Callable[[QueueJob], object]) -> int:
