@@ -35,7 +35,7 @@ from rq.queue import Queue
 from jobs import runner
 from jobs.models import JobStatus, QueueJob, QueueWorker, WorkerStatus
 from jobs.runner import WORKER_PK_ENV, hand_back, record_attempt_failure
-from queueproject.embedded_redis import die_with_parent, pid_alive
+from queueproject.processes import die_with_parent, pid_alive
 from queueproject.redis_client import DRIVER
 
 logger = logging.getLogger("jobs.worker")

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
 
 from jobs import roles
-from jobs.errors import PriorityNotAllowed
 from jobs.models import QueueJob
 
 # Both extend IsAuthenticated: a view's own permission_classes replace the default, and an
@@ -35,13 +31,3 @@ class JobAccess(IsAuthenticated):
 
     def has_object_permission(self, request: Request, view: Any, job: QueueJob) -> bool:
         return request.method in SAFE_METHODS or roles.can_act_on_job(request.user, job)
-
-
-@contextmanager
-def priority_refusals() -> Iterator[None]:
-    """The services refuse a priority above what the role allows (PriorityNotAllowed); the API
-    answers that as every other refusal of a role: 403 forbidden, the service's words."""
-    try:
-        yield
-    except PriorityNotAllowed as exc:
-        raise exceptions.PermissionDenied(str(exc)) from None

@@ -24,10 +24,8 @@ from rest_framework.views import APIView
 
 from jobs import selectors, services
 from jobs.api import examples
-from jobs.api.envelope import ok
 from jobs.api.idempotency import idempotent
-from jobs.api.permissions import JobAccess, QueueOperator, priority_refusals
-from jobs.api.schema import envelope_schema
+from jobs.api.permissions import JobAccess, QueueOperator
 from jobs.api.serializers import (
     MAX_AGE_HOURS,
     AgeSerializer,
@@ -50,6 +48,8 @@ from jobs.api.serializers import (
 )
 from jobs.filters import FILTER_FIELDS, as_utc, job_filter
 from jobs.models import JobSource, JobStatus, QueueJob
+from queueproject.api.envelope import ok
+from queueproject.api.schema import envelope_schema
 
 JOBS = JobSerializer(many=True)
 WORKERS = WorkerSerializer(many=True)
@@ -219,10 +219,7 @@ class JobListView(APIView):
         payload.is_valid(raise_exception=True)
         items = payload.validated_data if many else [payload.validated_data]
         specs = [submit_spec(item) for item in items]
-        with priority_refusals():
-            jobs = services.job_submit_batch(
-                specs=specs, created_by=request.user, source=JobSource.API
-            )
+        jobs = services.job_submit_batch(specs=specs, created_by=request.user, source=JobSource.API)
         data = JobSerializer(jobs, many=True).data if many else JobSerializer(jobs[0]).data
         return ok(data, message=f"{len(jobs)} job(s) queued", status_code=202)
 
@@ -535,14 +532,3 @@ class WorkerStatusView(APIView):
     def get(self, request: Request) -> Response:
         workers = WorkerSerializer(selectors.worker_list(), many=True).data
         return ok({"suspended": selectors.processing_suspended(), "workers": workers})
-
-
-class UnknownEndpoint(APIView):
-    """Any other path under /api/: a 404 in the envelope, not Django's HTML page."""
-
-    permission_classes: list[Any] = []
-    throttle_classes: list[Any] = []
-    schema = None
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        raise exceptions.NotFound(f"no API endpoint at {request.path}")

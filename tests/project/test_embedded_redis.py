@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from queueproject.embedded_redis import EmbeddedRedis, EmbeddedRedisError, pid_alive
+from queueproject.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from queueproject.processes import pid_alive
 
 ROOT = Path(__file__).resolve().parents[2]
 

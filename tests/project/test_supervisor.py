@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from queueproject.embedded_redis import pid_alive
+from queueproject.processes import pid_alive
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

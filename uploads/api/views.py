@@ -16,13 +16,13 @@ from rest_framework.views import APIView
 from jobs import services as job_services
 from jobs.api import examples
 from jobs.api import views as job_views
-from jobs.api.envelope import ok
 from jobs.api.idempotency import idempotent
-from jobs.api.parsers import JSONParser, MultiPartParser
-from jobs.api.permissions import JobAccess, QueueOperator, priority_refusals
-from jobs.api.schema import envelope_schema, error_response
+from jobs.api.permissions import JobAccess, QueueOperator
 from jobs.api.serializers import QueueSwitchSerializer
 from jobs.api.views import JOB_ID, LIMIT, job_id_or_404, query_limit
+from queueproject.api.envelope import ok
+from queueproject.api.parsers import JSONParser, MultiPartParser
+from queueproject.api.schema import envelope_schema, error_response
 from uploads import selectors, services
 from uploads.api.serializers import (
     CleanedSerializer,
@@ -154,15 +154,14 @@ class ProcessView(APIView):
         form.is_valid(raise_exception=True)
         options = dict(form.validated_data)
         file, records = options.pop("file", None), options.pop("records", None)
-        with priority_refusals():
-            if file is not None:
-                upload = services.upload_create(
-                    stream=file, original_name=file.name, uploaded_by=request.user, **options
-                )
-            else:
-                upload = services.upload_create_from_records(
-                    records=records, uploaded_by=request.user, **options
-                )
+        if file is not None:
+            upload = services.upload_create(
+                stream=file, original_name=file.name, uploaded_by=request.user, **options
+            )
+        else:
+            upload = services.upload_create_from_records(
+                records=records, uploaded_by=request.user, **options
+            )
         assert upload.job is not None
         upload.job.refresh_from_db()
         message = "dry run queued" if upload.dry_run else "upload queued for import"
@@ -207,11 +206,11 @@ class ConfirmView(UploadView):
     def post(self, request: Request, job_id: str) -> Response:
         form = UploadConfirmRequestSerializer(data=request.data or {})
         form.is_valid(raise_exception=True)
-        upload = self.get_upload(job_id)
-        with priority_refusals():
-            upload = services.upload_confirm(
-                upload=upload, actor=request.user, priority=form.validated_data.get("priority")
-            )
+        upload = services.upload_confirm(
+            upload=self.get_upload(job_id),
+            actor=request.user,
+            priority=form.validated_data.get("priority"),
+        )
         return self.status_after(upload, message="import of the dry run queued", code=202)
 
 
