@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any, cast
 from uuid import UUID
@@ -107,6 +108,15 @@ class CleanForm(forms.Form):
     def __init__(self, *args: Any, queues: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices(self.fields["queue"]).choices = [("", "every queue"), *((q, q) for q in queues)]
+
+    def criteria(self) -> dict[str, Any]:
+        """The clean asked for, in jobs_clean's terms: the age, the statuses, the queue or all."""
+        data = self.cleaned_data
+        return {
+            "older_than": dt.timedelta(hours=data["older_than_hours"]),
+            "statuses": data["status"],
+            "queue": data["queue"] or None,
+        }
 
 
 class UploadForm(forms.Form):

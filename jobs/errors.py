@@ -56,3 +56,17 @@ class InvalidJob(JobError):
 
 class JobCancelled(Exception):
     """Raised inside a handler by ctx.check_cancelled() once the job was cancelled."""
+
+
+class PriorityNotAllowed(JobError):
+    """A priority above what the submitter's role allows (HTTP 403): a client may lower its
+    priority, not raise it above its role."""
+
+    status_code = 403
+    code = "forbidden"
+
+    def __init__(self, *, requested: int, ceiling: int) -> None:
+        self.requested, self.ceiling = requested, ceiling
+        super().__init__(
+            f"priority {requested} is above what your role allows: use {ceiling} to 10"
+        )

@@ -22,7 +22,7 @@ from django.db import transaction
 
 from jobs.errors import InvalidTransition
 from jobs.models import JobSource, JobStatus
-from jobs.services import JobSpec, job_cancel, job_submit
+from jobs.services import JobSpec, job_cancel, job_priority_allowed, job_submit
 from jobs.services.common import Actor
 from jobs.text import text_problem
 from queueproject.errors import ServiceError
@@ -51,7 +51,10 @@ def upload_create(
     scheduled_at: dt.datetime | None = None,
     source: str = JobSource.UPLOAD,
 ) -> Upload:
-    """Check and store the file, then queue its import. Raises FileRefused or InvalidUpload."""
+    """Check and store the file, then queue its import. Raises PriorityNotAllowed (a priority
+    above what the uploader's role allows; none asked for is the role's default), FileRefused
+    or InvalidUpload."""
+    priority = job_priority_allowed(actor=uploaded_by, requested=priority)
     _check_options(import_type, mode, policy)
     with tempfile.NamedTemporaryFile(prefix="qp-upload-") as spool:
         size, digest = _spool(stream, spool)
@@ -78,8 +81,16 @@ def upload_create(
     return upload
 
 
-def upload_create_from_records(*, records: Any, import_type: str, **options: Any) -> Upload:
+def upload_create_from_records(
+    *,
+    records: Any,
+    import_type: str,
+    uploaded_by: Actor = None,
+    priority: int | None = None,
+    **options: Any,
+) -> Upload:
     """The JSON variant: a list of records becomes a stored JSON file, imported the same way."""
+    priority = job_priority_allowed(actor=uploaded_by, requested=priority)
     if not isinstance(records, list) or not records:
         raise InvalidUpload("records must be a non-empty list of objects")
     problem = text_problem(records, "records")
@@ -93,6 +104,8 @@ def upload_create_from_records(*, records: Any, import_type: str, **options: Any
             stream=stream,
             original_name="records.json",
             import_type=import_type,
+            uploaded_by=uploaded_by,
+            priority=priority,
             source=JobSource.API,
             **options,
         )
@@ -113,8 +126,11 @@ def upload_confirm(*, upload: Upload, actor: Actor = None, priority: int | None 
     """Import, for real, a dry run that has completed: a new Upload of the same stored file, with
     its own job, linked to the dry run (new.dry_run_of is the dry run; the dry run's
     `confirmed_by` is the new upload). The dry run keeps its job, stats and error report. The
-    new job has the dry run's priority unless `priority` is given (the caller checks it against
-    the actor's role). A dry run is confirmed once: again raises AlreadyConfirmed."""
+    new job has the dry run's priority unless `priority` is given; one above what the actor's
+    role allows raises PriorityNotAllowed. A dry run is confirmed once: again raises
+    AlreadyConfirmed."""
+    if priority is not None:
+        priority = job_priority_allowed(actor=actor, requested=priority)
     with transaction.atomic():
         locked = Upload.objects.select_for_update(of=("self",))  # a second confirm waits here
         dry_run = locked.select_related("job").get(pk=upload.pk)

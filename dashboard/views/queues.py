@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,8 +13,6 @@ from dashboard import access
 from dashboard.forms import CleanForm
 from jobs import selectors, services
 from jobs.errors import JobError
-from jobs.filters import job_filter
-from jobs.models import JobStatus
 from jobs.services.dispatch import configured_queues
 
 
@@ -84,8 +80,7 @@ def processing_switch(request: HttpRequest, action: str) -> HttpResponse:
 @require_POST
 def queue_retry_failed(request: HttpRequest, queue: str) -> HttpResponse:
     access.require_operator(request.user)
-    failed = job_filter({"status": JobStatus.FAILED, "queue": queue}, user=request.user).qs
-    outcome = services.jobs_act(action="retry", jobs=failed, actor=request.user)
+    outcome = services.queue_retry_failed(queue=queue, actor=request.user)
     messages.success(request, f"Queue {queue}: {outcome.summary()}")
     return redirect("dashboard:queues")
 
@@ -97,15 +92,9 @@ def queue_clean(request: HttpRequest) -> HttpResponse:
     form = CleanForm(request.POST or request.GET, queues=configured_queues())
     if not form.is_valid():
         return render(request, "dashboard/queues_clean.html", {"form": form, "count": None})
-    data = form.cleaned_data
-    options = {
-        "older_than": dt.timedelta(hours=data["older_than_hours"]),
-        "statuses": data["status"],
-        "queue": data["queue"] or None,
-    }
-    if request.method != "POST" or not data["confirmed"]:
-        count = services.jobs_clean(**options, dry_run=True)
+    if request.method != "POST" or not form.cleaned_data["confirmed"]:
+        count = services.jobs_clean(**form.criteria(), dry_run=True)
         return render(request, "dashboard/queues_clean.html", {"form": form, "count": count})
-    removed = services.jobs_clean(**options)
+    removed = services.jobs_clean(**form.criteria())
     messages.success(request, f"{removed:,} job{'' if removed == 1 else 's'} removed.")
     return redirect(reverse("dashboard:queues"))

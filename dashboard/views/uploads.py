@@ -20,7 +20,7 @@ from dashboard import access
 from dashboard.forms import ConfirmForm, UploadForm
 from dashboard.paging import BadCursor, page_of
 from jobs import roles
-from jobs.errors import JobError, QueueFull
+from jobs.errors import JobError
 from jobs.models import JobSource, JobStatus
 from uploads import selectors, services
 from uploads.importers import IMPORT_TYPES, UnknownImportType, get_import_type
@@ -83,12 +83,9 @@ def _create(request: HttpRequest, form: UploadForm) -> tuple[Upload | None, str,
     except FileRefused as exc:
         form.add_error("file", str(exc))
         return None, str(exc), exc.status_code
-    except QueueFull as exc:
+    except (services.InvalidUpload, JobError) as exc:  # 400; a full queue 429, a priority 403
         form.add_error(None, str(exc))
-        return None, str(exc), 429
-    except (services.InvalidUpload, JobError) as exc:
-        form.add_error(None, str(exc))
-        return None, str(exc), 400
+        return None, str(exc), exc.status_code
     return upload, "", 202
 
 

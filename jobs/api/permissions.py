@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
 
@@ -32,16 +31,3 @@ class JobAccess(IsAuthenticated):
 
     def has_object_permission(self, request: Request, view: Any, job: QueueJob) -> bool:
         return request.method in SAFE_METHODS or roles.can_act_on_job(request.user, job)
-
-
-def allowed_priority(user: Any, requested: int | None) -> int:
-    """The priority to use: the role's default when none is asked for; a request above what the
-    role allows is refused (a client may lower its priority, not raise it)."""
-    ceiling = roles.priority_ceiling(user)
-    if requested is None:
-        return ceiling
-    if requested < ceiling:
-        raise exceptions.PermissionDenied(
-            f"priority {requested} is above what your role allows: use {ceiling} to 10"
-        )
-    return requested

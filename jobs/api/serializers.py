@@ -140,6 +140,18 @@ class MetricSerializer(serializers.ModelSerializer):
 # -- shapes of the answers' `data`, for the schema (views build these dicts) ---------------------
 
 
+# A century: longer ages are pointless and overflow a timedelta.
+MAX_AGE_HOURS = 100 * 366 * 24
+
+
+class AgeSerializer(serializers.Serializer):
+    older_than_hours = serializers.FloatField(min_value=0, max_value=MAX_AGE_HOURS, default=0)
+
+
+class BatchSizeSerializer(serializers.Serializer):
+    size = serializers.IntegerField(min_value=1, max_value=500, default=10)
+
+
 class JobPageSerializer(serializers.Serializer):
     results = JobSerializer(many=True)
     next = serializers.URLField(allow_null=True, help_text="the next page, or null")

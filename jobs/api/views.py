@@ -25,8 +25,11 @@ from rest_framework.views import APIView
 from jobs import selectors, services
 from jobs.api import examples
 from jobs.api.idempotency import idempotent
-from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
+from jobs.api.permissions import JobAccess, QueueOperator
 from jobs.api.serializers import (
+    MAX_AGE_HOURS,
+    AgeSerializer,
+    BatchSizeSerializer,
     BulkFilterSerializer,
     CancelledSerializer,
     DeletedSerializer,
@@ -35,6 +38,7 @@ from jobs.api.serializers import (
     JobSubmitSerializer,
     MetricSerializer,
     OneOrManyJobsField,
+    QueueCountsSerializer,
     QueueStatsSerializer,
     QueueSwitchSerializer,
     RetriedSerializer,
@@ -62,6 +66,7 @@ SUBMISSIONS = PolymorphicProxySerializer(
 SUBMITTED = OneOrManyJobsField()
 PROMOTED = JobSerializer(allow_null=True)
 JOB_ID = OpenApiParameter("job_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+LIMIT = OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 500})
 QUEUE = OpenApiParameter(
     "queue", str, OpenApiParameter.PATH, enum=settings.JOB_QUEUES, description="a configured queue"
 )
@@ -129,12 +134,11 @@ class JobCursor(CursorPagination):
             ) from None
 
 
-def submit_spec(user: Any, payload: dict[str, Any]) -> services.JobSpec:
-    priority = allowed_priority(user, payload.get("priority"))
+def submit_spec(payload: dict[str, Any]) -> services.JobSpec:
     return services.JobSpec(
         type=payload["type"],
         data=payload["data"],
-        priority=priority,
+        priority=payload.get("priority"),
         scheduled_at=payload.get("scheduled_at"),
         max_attempts=payload.get("max_attempts"),
         batch_id=payload.get("batch_id", ""),
@@ -214,7 +218,7 @@ class JobListView(APIView):
         )
         payload.is_valid(raise_exception=True)
         items = payload.validated_data if many else [payload.validated_data]
-        specs = [submit_spec(request.user, item) for item in items]
+        specs = [submit_spec(item) for item in items]
         jobs = services.job_submit_batch(specs=specs, created_by=request.user, source=JobSource.API)
         data = JobSerializer(jobs, many=True).data if many else JobSerializer(jobs[0]).data
         return ok(data, message=f"{len(jobs)} job(s) queued", status_code=202)
@@ -344,14 +348,6 @@ class BulkCancelView(APIView):
         return ok({"cancelled": done}, message=f"{done} job(s) cancelled")
 
 
-# A century: longer ages are pointless and overflow a timedelta.
-MAX_AGE_HOURS = 100 * 366 * 24
-
-
-class AgeSerializer(serializers.Serializer):
-    older_than_hours = serializers.FloatField(min_value=0, max_value=MAX_AGE_HOURS, default=0)
-
-
 class ClearCompletedView(APIView):
     permission_classes = [QueueOperator]
 
@@ -373,9 +369,7 @@ class ClearCompletedView(APIView):
         age = AgeSerializer(data=request.query_params)
         age.is_valid(raise_exception=True)
         hours = age.validated_data["older_than_hours"]
-        done = services.jobs_clean(
-            older_than=dt.timedelta(hours=hours), statuses=[JobStatus.COMPLETED]
-        )
+        done = services.jobs_clear_completed(older_than=dt.timedelta(hours=hours))
         return ok({"deleted": done}, message=f"{done} completed job(s) deleted")
 
 
@@ -425,9 +419,14 @@ def _since(raw: str | None) -> dt.datetime | None:
         raise exceptions.ValidationError({"since": "this time is out of range"}) from None
 
 
+# -- one queue's endpoints: the queue the path names, or the one they are wired to ------------
+# (`as_view(queue="uploads")` where the path names none, as the bulk-upload API does)
+
+
 class QueueSwitchView(APIView):
     permission_classes = [QueueOperator]
     paused = False
+    queue = ""
 
     @envelope_schema(
         QueueSwitchSerializer,
@@ -437,18 +436,34 @@ class QueueSwitchView(APIView):
         message="queue uploads paused",
         parameters=[QUEUE],
     )
-    def post(self, request: Request, queue: str) -> Response:
+    def post(self, request: Request, queue: str = "") -> Response:
+        queue = queue or self.queue
         action = services.queue_pause if self.paused else services.queue_resume
         action(queue=queue, actor=request.user)
-        word = "paused" if self.paused else "resumed"
-        return ok({"queue": queue, "paused": self.paused}, message=f"queue {queue} {word}")
+        return ok({"queue": queue, "paused": self.paused}, message=self.said(queue))
+
+    def said(self, queue: str) -> str:
+        return f"queue {queue} {'paused' if self.paused else 'resumed'}"
+
+
+class QueueCountsView(APIView):
+    queue = ""
+
+    @envelope_schema(QueueCountsSerializer, name="QueueCounts", example=examples.COUNTS)
+    def get(self, request: Request, queue: str = "") -> Response:
+        return ok(selectors.queue_counts(queue=queue or self.queue))
+
+
+class QueueJobsView(APIView):
+    queue = ""  # its newest jobs that the user may see
+
+    @envelope_schema(JOBS, name="Jobs", errors=[400], parameters=[LIMIT], example=[examples.JOB])
+    def get(self, request: Request, queue: str = "") -> Response:
+        jobs = job_filter({"queue": queue or self.queue}, user=request.user).qs
+        return ok(JobSerializer(jobs[: query_limit(request, default=20)], many=True).data)
 
 
 # -- the seed-000 names, onto the same services -------------------------------------------------
-
-
-class BatchSizeSerializer(serializers.Serializer):
-    size = serializers.IntegerField(min_value=1, max_value=500, default=10)
 
 
 class ProcessNextView(APIView):

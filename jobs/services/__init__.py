@@ -8,8 +8,11 @@ from jobs.services.bulk import (
     jobs_act_preview,
     jobs_cancel,
     jobs_clean,
+    jobs_clear_completed,
     jobs_delete,
     jobs_retry,
+    queue_clean,
+    queue_retry_failed,
 )
 from jobs.services.control import (
     job_act,
@@ -24,7 +27,7 @@ from jobs.services.control import (
     queue_resume,
 )
 from jobs.services.dispatch import jobs_dispatch
-from jobs.services.submit import JobSpec, job_submit, job_submit_batch
+from jobs.services.submit import JobSpec, job_priority_allowed, job_submit, job_submit_batch
 
 __all__ = [
     "BULK_ACTIONS",
@@ -34,6 +37,7 @@ __all__ = [
     "job_act",
     "job_cancel",
     "job_delete",
+    "job_priority_allowed",
     "job_promote",
     "job_retry",
     "job_submit",
@@ -42,12 +46,15 @@ __all__ = [
     "jobs_act_preview",
     "jobs_cancel",
     "jobs_clean",
+    "jobs_clear_completed",
     "jobs_delete",
     "jobs_dispatch",
     "jobs_promote_next",
     "jobs_retry",
     "processing_resume",
     "processing_suspend",
+    "queue_clean",
     "queue_pause",
     "queue_resume",
+    "queue_retry_failed",
 ]

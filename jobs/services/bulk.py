@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from jobs.errors import InvalidJob, InvalidTransition
 from jobs.models import JobStatus, QueueJob
-from jobs.selectors import job_counts_by_status
+from jobs.selectors import job_counts_by_status, job_visible_list
 from jobs.services.common import Actor
 from jobs.services.control import (
     CANCELLABLE,
@@ -56,6 +56,20 @@ def jobs_clean(
         QueueJob.objects.filter(pk__in=ids).delete()
         deleted += len(ids)
     return deleted
+
+
+def jobs_clear_completed(*, older_than: dt.timedelta) -> int:
+    """Delete the completed jobs of every queue that finished before `older_than` ago; failed and
+    cancelled ones stay (their errors are still to be read)."""
+    return jobs_clean(older_than=older_than, statuses=[JobStatus.COMPLETED])
+
+
+def queue_clean(*, queue: str, older_than: dt.timedelta) -> int:
+    """A queue's clean, as the seeds' (Bull's): delete its completed and failed jobs that
+    finished before `older_than` ago; cancelled ones stay."""
+    return jobs_clean(
+        older_than=older_than, queue=queue, statuses=[JobStatus.COMPLETED, JobStatus.FAILED]
+    )
 
 
 def jobs_retry(*, jobs: QuerySet[QueueJob], actor: Actor = None) -> int:
@@ -146,6 +160,13 @@ def jobs_act(*, action: str, jobs: QuerySet[QueueJob], actor: Actor = None) -> B
         skipped=preview.skipped,
         moved=max(0, preview.applies - done),
     )
+
+
+def queue_retry_failed(*, queue: str, actor: Actor = None) -> BulkOutcome:
+    """Retry the failed jobs of a queue that `actor` may see (all of them without an actor);
+    cancelled ones stay cancelled."""
+    failed = job_visible_list(actor).filter(queue=queue, status=JobStatus.FAILED)
+    return jobs_act(action="retry", jobs=failed, actor=actor)
 
 
 def _each(jobs: QuerySet[QueueJob], action: Callable[[QueueJob], object]) -> int:

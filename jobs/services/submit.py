@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from jobs import signals
+from jobs import roles, signals
 from jobs.errors import InvalidJob, QueueFull
 from jobs.models import JobSource, JobStatus, QueueJob
 from jobs.registry import JobType, UnknownJobType, client_job_types, get_job_type
@@ -63,10 +63,19 @@ def job_submit_batch(
     """Record several jobs in one transaction: all of them, or (on any error) none.
 
     Internal job types (registered with client=False) are refused unless the caller is one of
-    the project's own services and says so with `internal=True`: client paths never do."""
+    the project's own services and says so with `internal=True`: client paths never do.
+
+    A priority above what the submitter's role allows raises PriorityNotAllowed, checked before
+    anything else (see job_priority_allowed); an internal submission's service has applied that
+    rule to what its own caller asked for."""
     if not specs:
         raise InvalidJob("no jobs to submit")
     user = created_by if created_by is not None and created_by.is_authenticated else None
+    if not internal:
+        specs = [
+            replace(spec, priority=job_priority_allowed(actor=user, requested=spec.priority))
+            for spec in specs
+        ]
     jobs = [
         _build(spec, index=i, user=user, source=source, internal=internal)
         for i, spec in enumerate(specs)
@@ -83,6 +92,16 @@ def job_submit_batch(
         return jobs  # dispatch waits for the outer commit
     fresh = QueueJob.objects.in_bulk([job.pk for job in jobs])  # as dispatched
     return [fresh.get(job.pk, job) for job in jobs]
+
+
+def job_priority_allowed(*, actor: Actor, requested: int | None) -> int | None:
+    """The priority a submission by `actor` may have: a user's role sets its default and its
+    highest (roles.priority_allowed; above it raises PriorityNotAllowed). Without a signed-in
+    actor the submission is the project's own or an operator's at the shell (a command): any
+    priority, and the job type's default when none is asked for."""
+    if actor is None or not actor.is_authenticated:
+        return requested
+    return roles.priority_allowed(actor, requested)
 
 
 def _build(spec: JobSpec, *, index: int, user: Any, source: str, internal: bool) -> QueueJob:

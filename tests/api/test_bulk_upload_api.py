@@ -191,6 +191,15 @@ def test_history_statistics_and_queue_endpoints(api, tmp_path: Path) -> None:
     assert api["alice"].get(f"{BASE}/queue/jobs?limit=0").status_code == 400
 
 
+def test_the_upload_queue_pause_and_resume_name_the_upload_queue(api) -> None:
+    paused = api["operator"].post(f"{BASE}/queue/pause").json()
+    assert (paused["message"], paused["data"]) == (
+        "upload queue paused",
+        {"queue": "uploads", "paused": True},
+    )
+    assert api["operator"].post(f"{BASE}/queue/resume").json()["message"] == "upload queue resumed"
+
+
 def test_queue_operations_are_for_operators(api) -> None:
     assert api["viewer"].post(f"{BASE}/queue/pause").status_code == 403
     assert api["operator"].post(f"{BASE}/queue/pause").json()["data"]["paused"] is True

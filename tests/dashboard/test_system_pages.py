@@ -105,6 +105,13 @@ def test_retry_all_failed_retries_only_that_queue(browser_as) -> None:
     assert QueueJob.objects.get(pk=there.pk).status == JobStatus.FAILED
 
 
+def test_retry_all_failed_of_an_unknown_queue_retries_nothing(browser_as) -> None:
+    failed = make_job(status=JobStatus.FAILED, queue="default")
+    page = browser_as("operator").post("/dashboard/queues/nowhere/retry-failed/", follow=True)
+    assert "Queue nowhere: 0 retried." in text(page)
+    assert QueueJob.objects.get(pk=failed.pk).status == JobStatus.FAILED
+
+
 def test_clean_previews_the_count_then_removes_exactly_those(browser_as) -> None:
     old = timezone.now() - dt.timedelta(days=3)
     doomed = [make_job(status=JobStatus.COMPLETED, completed_at=old) for _ in range(2)]

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from jobs.models import JobStatus
-from jobs.selectors import queue_stats
+from jobs.selectors import queue_counts, queue_stats
 from jobs.services import queue_pause
 from tests.contract import QUEUE_STAT_NAMES
 from tests.factories import make_job
@@ -48,6 +48,24 @@ def test_jobs_of_a_paused_queue_count_as_paused() -> None:
     stats = queue_stats()
     assert (stats["paused"], stats["waiting"]) == (1, 0)
     assert stats["queues"]["uploads"]["is_paused"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_queues_counts_leave_the_other_queues_out() -> None:
+    make_job(queue="uploads", status=JobStatus.PENDING)
+    make_job(queue="uploads", status=JobStatus.FAILED)
+    make_job(queue="default", status=JobStatus.FAILED)
+    queue_pause(queue="uploads")
+    assert queue_counts(queue="uploads") == {
+        "waiting": 0,
+        "active": 0,
+        "completed": 0,
+        "failed": 1,
+        "delayed": 0,
+        "paused": 1,
+        "cancelled": 0,
+        "total": 2,
+    }
 
 
 def test_metric_series_combines_the_snapshots_of_each_slice() -> None:

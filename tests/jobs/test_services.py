@@ -6,12 +6,13 @@ import datetime as dt
 import threading
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.utils import timezone
 from rq import Queue
 
 from jobs import runner
-from jobs.errors import InvalidJob, InvalidTransition, QueueFull
+from jobs.errors import InvalidJob, InvalidTransition, PriorityNotAllowed, QueueFull
 from jobs.maintenance import maintenance_tick
 from jobs.models import EventKind, JobStatus, QueueJob
 from jobs.services import (
@@ -23,9 +24,11 @@ from jobs.services import (
     job_submit,
     job_submit_batch,
     jobs_clean,
+    jobs_clear_completed,
     jobs_retry,
     processing_resume,
     processing_suspend,
+    queue_clean,
     queue_pause,
     queue_resume,
 )
@@ -196,6 +199,25 @@ def test_clean_deletes_only_old_finished_jobs() -> None:
     assert gone.pk not in remaining
 
 
+def test_clear_completed_keeps_failed_and_cancelled_jobs() -> None:
+    old = timezone.now() - dt.timedelta(days=2)
+    make_job(status=JobStatus.COMPLETED, completed_at=old, queue="uploads")
+    failed = make_job(status=JobStatus.FAILED, completed_at=old)
+    cancelled = make_job(status=JobStatus.CANCELLED, completed_at=old)
+    assert jobs_clear_completed(older_than=dt.timedelta(hours=1)) == 1
+    assert set(QueueJob.objects.values_list("pk", flat=True)) == {failed.pk, cancelled.pk}
+
+
+def test_a_queue_clean_removes_its_completed_and_failed_jobs_only() -> None:
+    old = timezone.now() - dt.timedelta(days=2)
+    make_job(status=JobStatus.COMPLETED, completed_at=old, queue="uploads")
+    make_job(status=JobStatus.FAILED, completed_at=old, queue="uploads")
+    cancelled = make_job(status=JobStatus.CANCELLED, completed_at=old, queue="uploads")
+    other_queue = make_job(status=JobStatus.FAILED, completed_at=old, queue="default")
+    assert queue_clean(queue="uploads", older_than=dt.timedelta(hours=1)) == 2
+    assert set(QueueJob.objects.values_list("pk", flat=True)) == {cancelled.pk, other_queue.pk}
+
+
 def test_clean_refuses_unfinished_statuses() -> None:
     with pytest.raises(InvalidJob, match="only finished jobs can be cleaned, not active"):
         jobs_clean(older_than=dt.timedelta(hours=1), statuses=["completed", "active"])
@@ -283,3 +305,34 @@ def test_a_paused_backlog_does_not_crowd_out_due_jobs_elsewhere() -> None:
     due = make_job(status=JobStatus.SCHEDULED, scheduled_at=long_ago)
     assert maintenance_tick() == 1
     assert status_of(due) == JobStatus.WAITING
+
+
+def province_admin() -> User:
+    user = User.objects.create_user("province")
+    user.groups.add(Group.objects.get_or_create(name="province_admin")[0])
+    return user
+
+
+def test_a_priority_above_the_submitters_role_is_refused_and_nothing_is_recorded() -> None:
+    spec = JobSpec(type="system.noop", priority=2)
+    with pytest.raises(PriorityNotAllowed, match="priority 2 is above what your role allows"):
+        job_submit(spec=spec, created_by=province_admin())
+    assert not QueueJob.objects.exists()
+
+
+def test_a_role_submits_at_its_default_or_lower() -> None:
+    user = province_admin()
+    default = job_submit(spec=JobSpec(type="system.noop"), created_by=user)
+    lower = job_submit(spec=JobSpec(type="system.noop", priority=8), created_by=user)
+    assert (default.priority, lower.priority) == (5, 8)
+
+
+def test_one_priority_above_the_role_refuses_the_whole_batch() -> None:
+    specs = [JobSpec(type="system.noop", priority=9), JobSpec(type="system.noop", priority=1)]
+    with pytest.raises(PriorityNotAllowed):
+        job_submit_batch(specs=specs, created_by=province_admin())
+    assert not QueueJob.objects.exists()
+
+
+def test_a_submission_without_a_user_may_take_any_priority() -> None:
+    assert job_submit(spec=JobSpec(type="system.noop", priority=1)).priority == 1

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 
-from jobs.errors import InvalidTransition
+from jobs.errors import InvalidTransition, PriorityNotAllowed
 from tests.conftest import at_once
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
 from uploads.models import Upload
@@ -51,3 +52,16 @@ def test_the_confirming_upload_names_both_jobs(tmp_path: Path, run_import) -> No
     )
     dry.refresh_from_db()
     assert dry.confirmed_by.job_id == confirmed.job_id
+
+
+def test_a_confirm_above_the_actors_role_is_refused(tmp_path: Path, run_import) -> None:
+    alice = User.objects.create_user("alice")  # no role: priority 10 at most
+    dry = run_import(
+        write_csv(tmp_path / "m.csv", [MEMBER_HEADER, *members(2)]),
+        dry_run=True,
+        uploaded_by=alice,
+    )
+    with pytest.raises(PriorityNotAllowed, match="priority 9 is above what your role allows"):
+        upload_confirm(upload=dry, actor=alice, priority=9)
+    assert not Upload.objects.filter(dry_run_of=dry).exists()
+    assert upload_confirm(upload=dry, actor=alice).job.priority == 10

@@ -6,8 +6,10 @@ import io
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group, User
 from openpyxl import load_workbook
 
+from jobs.errors import PriorityNotAllowed
 from jobs.models import QueueJob
 from tests.uploads.files import MEMBER_HEADER, members, write_csv, write_xlsx
 from uploads.importers import get_import_type
@@ -85,3 +87,17 @@ def test_template_has_headers_an_example_and_a_province_list(tmp_path: Path, run
     upload = run_import(template)  # the example row itself is valid
     assert upload.database_stats["created"] == 1
     assert Member.objects.get().first_name == "Thabo"
+
+
+def test_a_priority_above_the_uploaders_role_is_refused_before_anything_is_stored(
+    media_root: Path,
+) -> None:
+    uploader = User.objects.create_user("province")
+    uploader.groups.add(Group.objects.get_or_create(name="province_admin")[0])
+    data = write_csv(media_root.parent / "m.csv", [MEMBER_HEADER, *members(1)]).read_bytes()
+    with pytest.raises(PriorityNotAllowed, match="priority 3 is above what your role allows"):
+        create(data, uploaded_by=uploader, priority=3)
+    assert nothing_stored(media_root)
+    upload = create(data, uploaded_by=uploader)
+    assert upload.job is not None
+    assert upload.job.priority == 5  # the role's default

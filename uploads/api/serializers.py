@@ -5,7 +5,7 @@ from uuid import UUID
 
 from rest_framework import serializers
 
-from jobs.api.serializers import ProgressSerializer
+from jobs.api.serializers import MAX_AGE_HOURS, ProgressSerializer
 from queueproject.api.fields import AwareDateTimeField
 from queueproject.times import iso_ms
 from uploads.importers import IMPORT_TYPES
@@ -89,6 +89,10 @@ class UploadStatisticsSerializer(serializers.Serializer):
     rows_processed = serializers.IntegerField()
     rows_created = serializers.IntegerField()
     bytes_uploaded = serializers.IntegerField()
+
+
+class CleanSerializer(serializers.Serializer):
+    gracePeriodHours = serializers.FloatField(min_value=0, max_value=MAX_AGE_HOURS, default=24)
 
 
 class CleanedSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from jobs.api import views as job_views
 from uploads.api import views
 
 urlpatterns = [
@@ -11,8 +12,17 @@ urlpatterns = [
     path("template/<str:import_type>", views.TemplateView.as_view(), name="bulk-upload-template"),
     path("history", views.HistoryView.as_view(), name="bulk-upload-history"),
     path("statistics", views.StatisticsView.as_view(), name="bulk-upload-statistics"),
-    path("queue/stats", views.QueueStatsView.as_view(), name="bulk-upload-queue-stats"),
-    path("queue/jobs", views.QueueJobsView.as_view(), name="bulk-upload-queue-jobs"),
+    # The queue API's endpoints, on the uploads queue.
+    path(
+        "queue/stats",
+        job_views.QueueCountsView.as_view(queue=views.QUEUE),
+        name="bulk-upload-queue-stats",
+    ),
+    path(
+        "queue/jobs",
+        job_views.QueueJobsView.as_view(queue=views.QUEUE),
+        name="bulk-upload-queue-jobs",
+    ),
     path("queue/retry/<str:job_id>", views.QueueRetryView.as_view(), name="bulk-upload-retry"),
     path("queue/clean", views.QueueCleanView.as_view(), name="bulk-upload-clean"),
     path("queue/pause", views.QueueSwitchView.as_view(paused=True), name="bulk-upload-pause"),

@@ -7,27 +7,26 @@ from typing import Any
 
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jobs import selectors as job_selectors
 from jobs import services as job_services
 from jobs.api import examples
+from jobs.api import views as job_views
 from jobs.api.idempotency import idempotent
-from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
-from jobs.api.serializers import JobSerializer, QueueCountsSerializer, QueueSwitchSerializer
-from jobs.api.views import JOB_ID, MAX_AGE_HOURS, job_id_or_404, query_limit
-from jobs.filters import job_filter
-from jobs.models import JobStatus
+from jobs.api.permissions import JobAccess, QueueOperator
+from jobs.api.serializers import QueueSwitchSerializer
+from jobs.api.views import JOB_ID, LIMIT, job_id_or_404, query_limit
 from queueproject.api.envelope import ok
 from queueproject.api.parsers import JSONParser, MultiPartParser
 from queueproject.api.schema import envelope_schema, error_response
 from uploads import selectors, services
 from uploads.api.serializers import (
     CleanedSerializer,
+    CleanSerializer,
     UploadConfirmRequestSerializer,
     UploadFileRequestSerializer,
     UploadQueuedSerializer,
@@ -44,8 +43,6 @@ QUEUE = "uploads"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOADS = UploadStatusSerializer(many=True)
 TYPES = sorted(IMPORT_TYPES)
-JOBS = JobSerializer(many=True)
-LIMIT = OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 500})
 STATUS_EXAMPLE = {
     "job_id": examples.JOB_ID,
     "status": "completed",
@@ -156,7 +153,6 @@ class ProcessView(APIView):
         form = UploadRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         options = dict(form.validated_data)
-        options["priority"] = allowed_priority(request.user, options.get("priority"))
         file, records = options.pop("file", None), options.pop("records", None)
         if file is not None:
             upload = services.upload_create(
@@ -210,10 +206,10 @@ class ConfirmView(UploadView):
     def post(self, request: Request, job_id: str) -> Response:
         form = UploadConfirmRequestSerializer(data=request.data or {})
         form.is_valid(raise_exception=True)
-        requested = form.validated_data.get("priority")
-        priority = None if requested is None else allowed_priority(request.user, requested)
         upload = services.upload_confirm(
-            upload=self.get_upload(job_id), actor=request.user, priority=priority
+            upload=self.get_upload(job_id),
+            actor=request.user,
+            priority=form.validated_data.get("priority"),
         )
         return self.status_after(upload, message="import of the dry run queued", code=202)
 
@@ -289,20 +285,6 @@ class StatisticsView(APIView):
         return ok(selectors.upload_statistics(visible_to=request.user))
 
 
-class QueueStatsView(APIView):
-    @envelope_schema(QueueCountsSerializer, name="QueueCounts", example=examples.COUNTS)
-    def get(self, request: Request) -> Response:
-        stats = job_selectors.queue_stats()["queues"][QUEUE]
-        return ok({k: v for k, v in stats.items() if k != "is_paused"})
-
-
-class QueueJobsView(APIView):
-    @envelope_schema(JOBS, name="Jobs", errors=[400], parameters=[LIMIT], example=[examples.JOB])
-    def get(self, request: Request) -> Response:
-        jobs = job_filter({"queue": QUEUE}, user=request.user).qs
-        return ok(JobSerializer(jobs[: query_limit(request, default=20)], many=True).data)
-
-
 class QueueRetryView(UploadView):
     @envelope_schema(
         UploadStatusSerializer,
@@ -318,10 +300,6 @@ class QueueRetryView(UploadView):
         assert upload.job is not None
         job_services.job_retry(job=upload.job, actor=request.user)
         return self.status_after(upload, message="upload queued again", code=202)
-
-
-class CleanSerializer(serializers.Serializer):
-    gracePeriodHours = serializers.FloatField(min_value=0, max_value=MAX_AGE_HOURS, default=24)
 
 
 class QueueCleanView(APIView):
@@ -340,17 +318,12 @@ class QueueCleanView(APIView):
         form = CleanSerializer(data=request.data or {})
         form.is_valid(raise_exception=True)
         hours = form.validated_data["gracePeriodHours"]
-        done = job_services.jobs_clean(
-            older_than=dt.timedelta(hours=hours),
-            queue=QUEUE,
-            statuses=[JobStatus.COMPLETED, JobStatus.FAILED],
-        )
+        done = job_services.queue_clean(queue=QUEUE, older_than=dt.timedelta(hours=hours))
         return ok({"cleaned": done}, message=f"{done} finished upload job(s) removed")
 
 
-class QueueSwitchView(APIView):
-    permission_classes = [QueueOperator]
-    paused = False
+class QueueSwitchView(job_views.QueueSwitchView):
+    queue = QUEUE  # the queue API's pause and resume, where the path names no queue
 
     @envelope_schema(
         QueueSwitchSerializer,
@@ -359,10 +332,8 @@ class QueueSwitchView(APIView):
         example={"queue": "uploads", "paused": True},
         message="upload queue paused",
     )
-    def post(self, request: Request) -> Response:
-        action = job_services.queue_pause if self.paused else job_services.queue_resume
-        action(queue=QUEUE, actor=request.user)
-        return ok(
-            {"queue": QUEUE, "paused": self.paused},
-            message=f"upload queue {'paused' if self.paused else 'resumed'}",
-        )
+    def post(self, request: Request, queue: str = "") -> Response:
+        return super().post(request, queue)
+
+    def said(self, queue: str) -> str:
+        return f"upload queue {'paused' if self.paused else 'resumed'}"
