@@ -7,10 +7,11 @@ from __future__ import annotations
 from jobs.events import Message, live_messages
 from jobs.models import JobStatus, QueueJob
 from jobs.snapshots import job_progress
+from uploads.importing import IMPORT_JOB_TYPE
 from uploads.reports import error_report_url
 
 
-@live_messages("uploads.import")
+@live_messages(IMPORT_JOB_TYPE)
 def upload_messages(job: QueueJob) -> list[Message]:
     job_id = str(job.pk)
     if job.status == JobStatus.ACTIVE:

@@ -28,6 +28,7 @@ from jobs.registry import PermanentError, job_type
 from jobs.text import sanitise
 from uploads.importers import UnknownImportType, get_import_type
 from uploads.importers.base import ImportType, ParsedRow, RowProblem
+from uploads.importing import IMPORT_JOB_TYPE, IMPORT_QUEUE
 from uploads.keys import KeySet
 from uploads.models import ErrorPolicy, ImportMode, Upload, UploadError
 from uploads.readahead import read_ahead
@@ -87,8 +88,8 @@ class Plan:
 
 
 @job_type(
-    "uploads.import",
-    queue="uploads",
+    IMPORT_JOB_TYPE,
+    queue=IMPORT_QUEUE,
     timeout=3600,
     max_attempts=3,
     backoff_base=10.0,

@@ -37,10 +37,10 @@ from uploads.api.serializers import (
     UploadStatusSerializer,
 )
 from uploads.importers import IMPORT_TYPES, UnknownImportType, get_import_type
+from uploads.importing import IMPORT_QUEUE
 from uploads.models import Upload
 from uploads.reports import error_report_check, template_build
 
-QUEUE = "uploads"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOADS = UploadStatusSerializer(many=True)
 TYPES = sorted(IMPORT_TYPES)
@@ -292,14 +292,14 @@ class StatisticsView(APIView):
 class QueueStatsView(APIView):
     @envelope_schema(QueueCountsSerializer, name="QueueCounts", example=examples.COUNTS)
     def get(self, request: Request) -> Response:
-        stats = job_selectors.queue_stats()["queues"][QUEUE]
+        stats = job_selectors.queue_stats()["queues"][IMPORT_QUEUE]
         return ok({k: v for k, v in stats.items() if k != "is_paused"})
 
 
 class QueueJobsView(APIView):
     @envelope_schema(JOBS, name="Jobs", errors=[400], parameters=[LIMIT], example=[examples.JOB])
     def get(self, request: Request) -> Response:
-        jobs = job_filter({"queue": QUEUE}, user=request.user).qs
+        jobs = job_filter({"queue": IMPORT_QUEUE}, user=request.user).qs
         return ok(JobSerializer(jobs[: query_limit(request, default=20)], many=True).data)
 
 
@@ -342,7 +342,7 @@ class QueueCleanView(APIView):
         hours = form.validated_data["gracePeriodHours"]
         done = job_services.jobs_clean(
             older_than=dt.timedelta(hours=hours),
-            queue=QUEUE,
+            queue=IMPORT_QUEUE,
             statuses=[JobStatus.COMPLETED, JobStatus.FAILED],
         )
         return ok({"cleaned": done}, message=f"{done} finished upload job(s) removed")
@@ -356,13 +356,13 @@ class QueueSwitchView(APIView):
         QueueSwitchSerializer,
         name="QueueSwitch",
         errors=[403],
-        example={"queue": "uploads", "paused": True},
+        example={"queue": IMPORT_QUEUE, "paused": True},
         message="upload queue paused",
     )
     def post(self, request: Request) -> Response:
         action = job_services.queue_pause if self.paused else job_services.queue_resume
-        action(queue=QUEUE, actor=request.user)
+        action(queue=IMPORT_QUEUE, actor=request.user)
         return ok(
-            {"queue": QUEUE, "paused": self.paused},
+            {"queue": IMPORT_QUEUE, "paused": self.paused},
             message=f"upload queue {'paused' if self.paused else 'resumed'}",
         )
