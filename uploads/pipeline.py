@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from jobs.text import sanitise
 from uploads.importers import UnknownImportType, get_import_type
 from uploads.importers.base import ImportType, ParsedRow, RowProblem
 from uploads.importing import IMPORT_JOB_TYPE, IMPORT_QUEUE
+from uploads.importing.deciding import Decision, Target, batch_decide
 from uploads.keys import KeySet
 from uploads.models import ErrorPolicy, ImportMode, Upload, UploadError
 from uploads.readahead import read_ahead
@@ -75,18 +76,6 @@ class Checked:
     counts: Stats
 
 
-@dataclass
-class Plan:
-    """What a batch's valid rows come to: rows to create and to update, how many are unchanged,
-    the rows the mode refuses, and whether any key was stored already."""
-
-    stored: bool
-    create: list[dict[str, Any]] = field(default_factory=list)
-    update: list[dict[str, Any]] = field(default_factory=list)
-    unchanged: int = 0
-    refused: list[ParsedRow] = field(default_factory=list)
-
-
 @job_type(
     IMPORT_JOB_TYPE,
     queue=IMPORT_QUEUE,
@@ -116,9 +105,7 @@ class UploadImport:
         self.resume_after = int(checkpoint.get("row", 0))
         self.stats = Stats(**checkpoint.get("stats", {}))
         self.seen = KeySet()
-        self.names = [column.name for column in importer.columns]
-        nullable = {f.attname: f.null for f in importer.model._meta.concrete_fields}
-        self.blank = [None if nullable[name] else "" for name in self.names]
+        self.target = Target.of(importer)
         self.timing = {"read": 0.0, "validate": 0.0, "write": 0.0}
         self.last_row = 0
         self.began = time.monotonic()
@@ -319,46 +306,34 @@ class UploadImport:
         """Create, update or leave each row per the mode; returns the rows the mode refuses."""
         if not rows or (self.all_new and self._create_all(rows)):
             return []
-        plan = self._plan(rows)
-        self.all_new = not plan.stored and self.upload.mode != ImportMode.UPDATE_ONLY
-        rows_insert(self.importer.model, plan.create)
-        rows_update(self.importer.model, self.importer.natural_key, plan.update, columns=self.names)
-        return self._count(plan)
+        stored = self._stored_rows([row.values[self.target.key] for row in rows])
+        self.all_new = not stored and self.upload.mode != ImportMode.UPDATE_ONLY
+        decision = batch_decide(rows, stored=stored, mode=self.upload.mode, target=self.target)
+        rows_insert(self.importer.model, decision.create)
+        rows_update(
+            self.importer.model, self.target.key, decision.update, columns=self.target.names
+        )
+        return self._count(decision)
 
     def _preview(self, rows: list[ParsedRow]) -> list[ParsedRow]:
         """A dry run's _write: the same look-up of the stored rows and the same decisions, counted
         as what the import would do, with nothing written."""
-        return self._count(self._plan(rows)) if rows else []
+        if not rows:
+            return []
+        stored = self._stored_rows([row.values[self.target.key] for row in rows])
+        decision = batch_decide(rows, stored=stored, mode=self.upload.mode, target=self.target)
+        return self._count(decision)
 
-    def _plan(self, rows: list[ParsedRow]) -> Plan:
-        """What each row comes to against the stored rows, by the mode."""
-        key, mode = self.importer.natural_key, self.upload.mode
-        existing = self._stored_rows(self.names, [row.values[key] for row in rows])
-        plan = Plan(stored=bool(existing))
-        for row in rows:
-            values = row.values
-            current = existing.get(values[key])
-            if current is None:
-                if mode == ImportMode.UPDATE_ONLY:
-                    message = f"{key} {values[key]} does not exist (mode update_only)"
-                    plan.refused.append(self._refuse(row, "not_found", message))
-                else:
-                    plan.create.append(values)
-            elif mode == ImportMode.CREATE_ONLY:
-                message = f"{key} {values[key]} already exists (mode create_only)"
-                plan.refused.append(self._refuse(row, "exists", message))
-            elif current == _stored(values, self.names, self.blank):
-                plan.unchanged += 1
-            else:
-                plan.update.append(values)
-        return plan
-
-    def _count(self, plan: Plan) -> list[ParsedRow]:
-        self.stats.created += len(plan.create)
-        self.stats.updated += len(plan.update)
-        self.stats.unchanged += plan.unchanged
-        self.stats.failed += len(plan.refused)
-        return plan.refused
+    def _count(self, decision: Decision) -> list[ParsedRow]:
+        """Count the decision; a refused row was counted valid, and is now invalid."""
+        refused = len(decision.refused)
+        self.stats.created += len(decision.create)
+        self.stats.updated += len(decision.update)
+        self.stats.unchanged += decision.unchanged
+        self.stats.failed += refused
+        self.stats.valid_rows -= refused
+        self.stats.invalid_rows += refused
+        return decision.refused
 
     def _create_all(self, rows: list[ParsedRow]) -> bool:
         """Insert the batch without looking its keys up first, as long as the batches before it
@@ -373,22 +348,16 @@ class UploadImport:
         self.stats.created += len(rows)
         return True
 
-    def _stored_rows(self, names: list[str], keys: list[Any]) -> dict[Any, tuple[Any, ...]]:
+    def _stored_rows(self, keys: list[Any]) -> dict[Any, tuple[Any, ...]]:
         """The stored values (`names`) of the rows whose natural key is in `keys`, by key. The
         keys are probed first with one plain query: the ORM's lookup only runs for those found."""
-        model, key = self.importer.model, self.importer.natural_key
+        model, key, names = self.importer.model, self.target.key, self.target.names
         found = rows_existing(model, key, keys)
         if not found:
             return {}
         at = names.index(key)
         stored = model._default_manager.filter(**{f"{key}__in": found}).values_list(*names)
         return {values[at]: values for values in stored}
-
-    def _refuse(self, row: ParsedRow, code: str, message: str) -> ParsedRow:
-        row.problems.append(RowProblem(self.importer.natural_key, code, message))
-        self.stats.valid_rows -= 1
-        self.stats.invalid_rows += 1
-        return row
 
     def _save_errors(self, rows: list[ParsedRow]) -> None:
         UploadError.objects.bulk_create(
@@ -482,13 +451,6 @@ def _collector_spared() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
-
-
-def _stored(values: dict[str, Any], names: list[str], blank: list[Any]) -> tuple[Any, ...]:
-    """Parsed values as the database gives them back (a missing text is stored as "")."""
-    return tuple(
-        b if (v := values.get(n)) is None else v for n, b in zip(names, blank, strict=True)
-    )
 
 
 def _jsonable(raw: dict[str, Any]) -> dict[str, Any]:
