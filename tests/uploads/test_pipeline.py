@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from jobs.models import JobStatus
 from tests.uploads.files import MEMBER_HEADER, formulas, imei, members, write_csv, write_xlsx
-from uploads import pipeline
+from uploads.importing import reading
 from uploads.models import Device, Member, Upload
 from uploads.services import upload_confirm
 
@@ -201,7 +201,7 @@ def test_batches_of_new_and_stored_rows_in_turn_are_each_counted_right(
 ) -> None:
     """A batch of new rows goes in without a key lookup; one with stored keys (here the second)
     is rolled back and written the careful way, and the batch after it is new again."""
-    monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
+    monkeypatch.setattr(reading, "BATCH_SIZE", 3)
     rows = members(9)
     stored = [list(row) for row in rows[3:6]]
     run_import(write_csv(tmp_path / "stored.csv", [MEMBER_HEADER, *stored]))
@@ -217,7 +217,7 @@ def test_a_sheet_damaged_past_its_first_batches_fails_once_with_the_reason(
 ) -> None:
     """The damage is found by the thread that reads ahead; the job fails for good (a retry
     would find the same damage), keeping the batches committed before it."""
-    monkeypatch.setattr(pipeline, "BATCH_SIZE", 10)
+    monkeypatch.setattr(reading, "BATCH_SIZE", 10)
     whole = write_xlsx(tmp_path / "whole.xlsx", {"Members": [MEMBER_HEADER, *members(50)]})
     cut = tmp_path / "cut.xlsx"
     with zipfile.ZipFile(whole) as source, zipfile.ZipFile(cut, "w") as target:
@@ -257,7 +257,7 @@ def test_a_dry_run_previews_batches_of_new_and_stored_rows_in_turn(
     tmp_path: Path, run_import: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The preview looks every batch up (there is no insert to try first), read ahead or not."""
-    monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
+    monkeypatch.setattr(reading, "BATCH_SIZE", 3)
     rows = members(9)
     run_import(write_csv(tmp_path / "stored.csv", [MEMBER_HEADER, *rows[3:6]]))
     rows[4][2] = "Renamed"
