@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from jobs.models import JobStatus
 from tests.uploads.files import MEMBER_HEADER, formulas, imei, members, write_csv, write_xlsx
 from uploads.importing import reading
+from uploads.live import upload_messages
 from uploads.models import Device, Member, Upload
 from uploads.services import upload_confirm
 
@@ -52,6 +53,28 @@ def test_good_rows_are_imported_and_every_bad_row_reported(tmp_path: Path, run_i
         (15, "invalid", "first_name"),
     ]
     assert upload.job.result["database_stats"]["created"] == 10
+
+
+def test_the_jobs_result_and_the_live_message_say_what_the_upload_stores(
+    tmp_path: Path, run_import: Run
+) -> None:
+    path, _ = mixed_file(tmp_path)
+    upload = run_import(path)
+    assert upload.job.result == {
+        "upload_id": str(upload.pk),
+        "validation_stats": upload.validation_stats,
+        "database_stats": upload.database_stats,
+        "dry_run": False,
+        "error_report": True,
+        "processing_duration_ms": upload.processing_duration_ms,
+    }
+    (complete,) = upload_messages(upload.job)
+    assert complete["stats"] == {
+        "validation_stats": upload.validation_stats,
+        "database_stats": upload.database_stats,
+        "dry_run": False,
+    }
+    assert complete["processing_duration_ms"] == upload.processing_duration_ms
 
 
 def test_error_report_lists_bad_rows_with_reasons(tmp_path: Path, run_import: Run) -> None:

@@ -62,7 +62,25 @@ def import_upload(ctx: JobContext) -> dict[str, Any]:
     return UploadImport(upload, importer, ctx).run()
 
 
+def upload_job_result(upload: Upload) -> dict[str, Any]:
+    """The import's job result, derived from its Upload, where the counts, the duration and the
+    report are stored once. The bulk-upload API, its live messages and the pages read the Upload;
+    this summary is for the generic jobs API and job_status messages, which show any job's
+    result."""
+    return {
+        "upload_id": str(upload.pk),
+        "validation_stats": upload.validation_stats,
+        "database_stats": upload.database_stats,
+        "dry_run": upload.dry_run,
+        "error_report": bool(upload.error_report),
+        "processing_duration_ms": upload.processing_duration_ms,
+    }
+
+
 class UploadImport:
+    """One run of an upload's import: from its checkpoint (if an earlier run left one) to the
+    end of its file, batch by batch, or all at once under all_or_nothing."""
+
     def __init__(self, upload: Upload, importer: type[ImportType], ctx: JobContext) -> None:
         self.upload, self.importer, self.ctx = upload, importer, ctx
         self.writing = not upload.dry_run
@@ -198,6 +216,8 @@ class UploadImport:
 
     # -- the end -------------------------------------------------------------------------------
     def _finish(self) -> dict[str, Any]:
+        """Store the import's final counts, duration and report on its Upload; the job's
+        result is derived from there."""
         upload = self.upload
         duration_ms = int((time.monotonic() - self.began) * 1000)
         upload_finish_save(
@@ -221,14 +241,7 @@ class UploadImport:
             t.validate * 1000,
             t.write * 1000,
         )
-        return {
-            "upload_id": str(upload.pk),
-            "validation_stats": upload.validation_stats,
-            "database_stats": upload.database_stats,
-            "dry_run": upload.dry_run,
-            "error_report": bool(upload.error_report),
-            "processing_duration_ms": upload.processing_duration_ms,
-        }
+        return upload_job_result(upload)
 
 
 def _forget_queries() -> None:
