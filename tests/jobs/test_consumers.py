@@ -19,8 +19,7 @@ from jobs.models import JobStatus, QueueJob
 from jobs.services.control import job_cancel, job_retry
 from jobs.services.submit import JobSpec, job_submit
 from queueproject.asgi import application
-from tests.factories import make_job
-from uploads.models import Upload
+from tests.factories import make_job, make_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,27 +88,18 @@ async def test_subscribing_sends_the_jobs_current_state_at_once() -> None:
     await ws.disconnect()
 
 
-def finished_upload(job: QueueJob, **fields: Any) -> Upload:
-    return Upload.objects.create(
-        file="uploads/x.csv",
-        original_name="x.csv",
-        size=1,
-        sha256="0" * 64,
-        file_type="csv",
-        import_type="members",
-        job=job,
-        **fields,
-    )
-
-
 async def test_seed_message_name_subscribes_and_a_finished_upload_says_complete() -> None:
     user, ws = await watcher()
     stats = {"total_rows": 3, "valid_rows": 2, "invalid_rows": 1, "duplicate_rows": 0}
     job = await database_sync_to_async(make_job)(
         type="uploads.import", created_by=user, status=JobStatus.COMPLETED
     )
-    await database_sync_to_async(finished_upload)(
-        job, validation_stats=stats, database_stats={"created": 2}, error_report="reports/e.xlsx"
+    await database_sync_to_async(make_upload)(
+        original_name="members.csv",
+        job=job,
+        validation_stats=stats,
+        database_stats={"created": 2},
+        error_report="reports/e.xlsx",
     )
     await ws.send_json_to({"type": "subscribe_bulk_upload_job", "job_id": str(job.pk)})
     messages = await receive_until(ws, "bulk_upload_complete")
