@@ -12,7 +12,7 @@
    mode (the file read with tablib, then ModelResource.import_data in one transaction). Each round
    prints seconds and rows/s; the figure is the ratio of the medians, theirs / ours (how many
    times faster this pipeline is). Our pipeline's own split (read, validate, write) is printed
-   from its "uploads.pipeline" log line.
+   from its "uploads.importing" log line.
 2. --rss: the peak RSS of a fresh process (this script, started cold) that imports a large xlsx
    and a large csv through this pipeline, as reported by the process itself (ru_maxrss).
 
@@ -61,7 +61,7 @@ class Run:
 
 
 class PipelineLog(logging.Handler):
-    """Keeps the "uploads.pipeline" log lines of the last run."""
+    """Keeps the "uploads.importing" log lines of the last run."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
@@ -214,7 +214,7 @@ def megabytes(path: Path) -> str:
 def setup_environment(tmp: Path) -> object | None:
     tempfile.tempdir = str(tmp)  # upload_create spools here
     server = common.setup_environment(tmp)
-    pipeline_logger = logging.getLogger("uploads.pipeline")
+    pipeline_logger = logging.getLogger("uploads.importing")
     pipeline_logger.setLevel(logging.INFO)
     pipeline_logger.addHandler(PIPELINE_LOG)
     pipeline_logger.propagate = False

@@ -11,8 +11,8 @@ class UploadsConfig(AppConfig):
         from jobs.services.bulk import purge_hooks
         from uploads import (
             live,  # noqa: F401 (registers the bulk_upload_* live messages)
-            pipeline,  # noqa: F401 (registers the uploads.import job type)
         )
+        from uploads.importing import job  # noqa: F401 (registers the uploads.import job type)
         from uploads.retention import uploads_purge_files
         from uploads.selectors import upload_job_search_q
 

@@ -1,16 +1,19 @@
-"""The bulk-upload messages of the WebSocket protocol (seed 004), built from the job alone so that
-publishing progress costs no query: bulk_upload_progress while it runs, then
-bulk_upload_complete or bulk_upload_failed."""
+"""The bulk-upload messages of the WebSocket protocol (seed 004): bulk_upload_progress while it
+runs, built from the job alone so that publishing progress costs no query, then
+bulk_upload_complete (the import's counts, duration and report, read from its Upload) or
+bulk_upload_failed."""
 
 from __future__ import annotations
 
 from jobs.events import Message, live_messages
 from jobs.models import JobStatus, QueueJob
 from jobs.snapshots import job_progress
+from uploads.importing import IMPORT_JOB_TYPE
+from uploads.models import Upload
 from uploads.reports import error_report_url
 
 
-@live_messages("uploads.import")
+@live_messages(IMPORT_JOB_TYPE)
 def upload_messages(job: QueueJob) -> list[Message]:
     job_id = str(job.pk)
     if job.status == JobStatus.ACTIVE:
@@ -36,16 +39,17 @@ def _progress(job: QueueJob) -> Message:
 
 
 def _complete(job: QueueJob) -> Message:
-    result = job.result if isinstance(job.result, dict) else {}
+    # The Upload holds what the import came to, as the status endpoint and the pages read it;
+    # an upload deleted since reads as an unsaved one: no counts, no report.
+    upload = Upload.objects.filter(job_id=job.pk).first() or Upload()
     return {
         "type": "bulk_upload_complete",
         "job_id": str(job.pk),
         "stats": {
-            "validation_stats": result.get("validation_stats", {}),
-            "database_stats": result.get("database_stats", {}),
-            "dry_run": result.get("dry_run", False),
+            "validation_stats": upload.validation_stats,
+            "database_stats": upload.database_stats,
+            "dry_run": upload.dry_run,
         },
-        # The pipeline's figure, as the status endpoint gives it (Upload.processing_duration_ms).
-        "processing_duration_ms": result.get("processing_duration_ms"),
-        "error_report_url": error_report_url(job.pk) if result.get("error_report") else None,
+        "processing_duration_ms": upload.processing_duration_ms,
+        "error_report_url": error_report_url(job.pk) if upload.error_report else None,
     }

@@ -27,10 +27,10 @@ from jobs.services.common import Actor
 from jobs.text import text_problem
 from queueproject.errors import ServiceError
 from uploads.importers import UnknownImportType, get_import_type
+from uploads.importing import IMPORT_JOB_TYPE
 from uploads.models import ErrorPolicy, ImportMode, Upload
 from uploads.readers import FileRefused, check_file, sniff_type
 
-IMPORT_JOB = "uploads.import"
 CHUNK = 1 << 20
 
 
@@ -179,7 +179,7 @@ def _queue(
     actor: Actor = None,
 ) -> None:
     spec = JobSpec(
-        type=IMPORT_JOB,
+        type=IMPORT_JOB_TYPE,
         data={"upload_id": str(upload.pk)},
         priority=priority,
         scheduled_at=scheduled_at,

@@ -19,7 +19,7 @@ from jobs.models import JobStatus, QueueJob
 from jobs.services.control import job_cancel, job_retry
 from jobs.services.submit import JobSpec, job_submit
 from queueproject.asgi import application
-from tests.factories import make_job
+from tests.factories import make_job, make_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -91,9 +91,15 @@ async def test_subscribing_sends_the_jobs_current_state_at_once() -> None:
 async def test_seed_message_name_subscribes_and_a_finished_upload_says_complete() -> None:
     user, ws = await watcher()
     stats = {"total_rows": 3, "valid_rows": 2, "invalid_rows": 1, "duplicate_rows": 0}
-    result = {"validation_stats": stats, "database_stats": {"created": 2}, "error_report": True}
     job = await database_sync_to_async(make_job)(
-        type="uploads.import", created_by=user, status=JobStatus.COMPLETED, result=result
+        type="uploads.import", created_by=user, status=JobStatus.COMPLETED
+    )
+    await database_sync_to_async(make_upload)(
+        original_name="members.csv",
+        job=job,
+        validation_stats=stats,
+        database_stats={"created": 2},
+        error_report="reports/e.xlsx",
     )
     await ws.send_json_to({"type": "subscribe_bulk_upload_job", "job_id": str(job.pk)})
     messages = await receive_until(ws, "bulk_upload_complete")

@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 
 from jobs.models import JobStatus
 from tests.uploads.files import MEMBER_HEADER, formulas, imei, members, write_csv, write_xlsx
-from uploads import pipeline
+from uploads.importing import reading
+from uploads.live import upload_messages
 from uploads.models import Device, Member, Upload
 from uploads.services import upload_confirm
 
@@ -52,6 +53,28 @@ def test_good_rows_are_imported_and_every_bad_row_reported(tmp_path: Path, run_i
         (15, "invalid", "first_name"),
     ]
     assert upload.job.result["database_stats"]["created"] == 10
+
+
+def test_the_jobs_result_and_the_live_message_say_what_the_upload_stores(
+    tmp_path: Path, run_import: Run
+) -> None:
+    path, _ = mixed_file(tmp_path)
+    upload = run_import(path)
+    assert upload.job.result == {
+        "upload_id": str(upload.pk),
+        "validation_stats": upload.validation_stats,
+        "database_stats": upload.database_stats,
+        "dry_run": False,
+        "error_report": True,
+        "processing_duration_ms": upload.processing_duration_ms,
+    }
+    (complete,) = upload_messages(upload.job)
+    assert complete["stats"] == {
+        "validation_stats": upload.validation_stats,
+        "database_stats": upload.database_stats,
+        "dry_run": False,
+    }
+    assert complete["processing_duration_ms"] == upload.processing_duration_ms
 
 
 def test_error_report_lists_bad_rows_with_reasons(tmp_path: Path, run_import: Run) -> None:
@@ -201,7 +224,7 @@ def test_batches_of_new_and_stored_rows_in_turn_are_each_counted_right(
 ) -> None:
     """A batch of new rows goes in without a key lookup; one with stored keys (here the second)
     is rolled back and written the careful way, and the batch after it is new again."""
-    monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
+    monkeypatch.setattr(reading, "BATCH_SIZE", 3)
     rows = members(9)
     stored = [list(row) for row in rows[3:6]]
     run_import(write_csv(tmp_path / "stored.csv", [MEMBER_HEADER, *stored]))
@@ -217,7 +240,7 @@ def test_a_sheet_damaged_past_its_first_batches_fails_once_with_the_reason(
 ) -> None:
     """The damage is found by the thread that reads ahead; the job fails for good (a retry
     would find the same damage), keeping the batches committed before it."""
-    monkeypatch.setattr(pipeline, "BATCH_SIZE", 10)
+    monkeypatch.setattr(reading, "BATCH_SIZE", 10)
     whole = write_xlsx(tmp_path / "whole.xlsx", {"Members": [MEMBER_HEADER, *members(50)]})
     cut = tmp_path / "cut.xlsx"
     with zipfile.ZipFile(whole) as source, zipfile.ZipFile(cut, "w") as target:
@@ -257,7 +280,7 @@ def test_a_dry_run_previews_batches_of_new_and_stored_rows_in_turn(
     tmp_path: Path, run_import: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The preview looks every batch up (there is no insert to try first), read ahead or not."""
-    monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
+    monkeypatch.setattr(reading, "BATCH_SIZE", 3)
     rows = members(9)
     run_import(write_csv(tmp_path / "stored.csv", [MEMBER_HEADER, *rows[3:6]]))
     rows[4][2] = "Renamed"

@@ -2,6 +2,7 @@ from django.urls import path
 
 from jobs.api import views as job_views
 from uploads.api import views
+from uploads.importing import IMPORT_QUEUE
 
 urlpatterns = [
     path("process", views.ProcessView.as_view(), name="bulk-upload-process"),
@@ -15,12 +16,12 @@ urlpatterns = [
     # The queue API's endpoints, on the uploads queue.
     path(
         "queue/stats",
-        job_views.QueueCountsView.as_view(queue=views.QUEUE),
+        job_views.QueueCountsView.as_view(queue=IMPORT_QUEUE),
         name="bulk-upload-queue-stats",
     ),
     path(
         "queue/jobs",
-        job_views.QueueJobsView.as_view(queue=views.QUEUE),
+        job_views.QueueJobsView.as_view(queue=IMPORT_QUEUE),
         name="bulk-upload-queue-jobs",
     ),
     path("queue/retry/<str:job_id>", views.QueueRetryView.as_view(), name="bulk-upload-retry"),

@@ -36,10 +36,10 @@ from uploads.api.serializers import (
     UploadStatusSerializer,
 )
 from uploads.importers import IMPORT_TYPES, UnknownImportType, get_import_type
+from uploads.importing import IMPORT_QUEUE
 from uploads.models import Upload
 from uploads.reports import error_report_check, template_build
 
-QUEUE = "uploads"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOADS = UploadStatusSerializer(many=True)
 TYPES = sorted(IMPORT_TYPES)
@@ -318,18 +318,18 @@ class QueueCleanView(APIView):
         form = CleanSerializer(data=request.data or {})
         form.is_valid(raise_exception=True)
         hours = form.validated_data["gracePeriodHours"]
-        done = job_services.queue_clean(queue=QUEUE, older_than=dt.timedelta(hours=hours))
+        done = job_services.queue_clean(queue=IMPORT_QUEUE, older_than=dt.timedelta(hours=hours))
         return ok({"cleaned": done}, message=f"{done} finished upload job(s) removed")
 
 
 class QueueSwitchView(job_views.QueueSwitchView):
-    queue = QUEUE  # the queue API's pause and resume, where the path names no queue
+    queue = IMPORT_QUEUE  # the queue API's pause and resume, where the path names no queue
 
     @envelope_schema(
         QueueSwitchSerializer,
         name="QueueSwitch",
         errors=[403],
-        example={"queue": "uploads", "paused": True},
+        example={"queue": IMPORT_QUEUE, "paused": True},
         message="upload queue paused",
     )
     def post(self, request: Request, queue: str = "") -> Response:
