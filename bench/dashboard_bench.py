@@ -34,8 +34,6 @@ import html
 import http.cookiejar
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,11 +48,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 GOAL_MS = 300.0
+BULK = "/dashboard/jobs/bulk/"
 STAFF = ("bench-staff", "bench-staff-password-1")
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/qp_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 SEED_SECONDS = 30 * 86400
-DAPHNE = [sys.executable, "-m", "queueproject.serve", "-b", "127.0.0.1"]  # as make run serves
 
 # (type, queue, share of jobs): registered types and a few that a project would add.
 TYPES = [
@@ -268,30 +266,6 @@ FROM generate_series(1, 4) AS n
 # -- the server and the client -----------------------------------------------------------------
 
 
-def start_daphne(tmp: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    log = open(tmp / "daphne.log", "wb")  # noqa: SIM115 (lives as long as the server)
-    process = subprocess.Popen(
-        [*DAPHNE, "-p", str(port), "queueproject.asgi:application"],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/dashboard/login/", timeout=2):
-                return base, process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit(f"daphne did not start: {(tmp / 'daphne.log').read_text()[-2000:]}")
-
-
 class Browser:
     """A signed-in session: cookies kept, the CSRF token read from the pages' forms."""
 
@@ -383,25 +357,14 @@ def probes(browser: Browser, only: set[str]) -> list[Probe]:
         ("workers", "(extra) workers", "/dashboard/workers/"),
     ]
     found = [Probe(key, label, lambda b, p=path: b.get(p), path=path) for key, label, path in pages]
-    found.append(
-        Probe(
-            "bulk",
-            "bulk cancel confirm, waiting in default",
-            lambda b: b.post("/dashboard/jobs/bulk/", bulk),
-            path="/dashboard/jobs/bulk/",
-            post=bulk,
-        )
-    )
-    everything = dict(bulk, q="")
-    found.append(
-        Probe(
-            "bulkall",
-            "(extra) bulk cancel confirm, all jobs",
-            lambda b: b.post("/dashboard/jobs/bulk/", everything),
-            path="/dashboard/jobs/bulk/",
-            post=everything,
-        )
-    )
+    confirmations = [
+        ("bulk", "bulk cancel confirm, waiting in default", bulk),
+        ("bulkall", "(extra) bulk cancel confirm, all jobs", dict(bulk, q="")),
+    ]
+    found += [
+        Probe(key, label, lambda b, d=data: b.post(BULK, d), path=BULK, post=data)
+        for key, label, data in confirmations
+    ]
     return [probe for probe in found if not only or probe.key in only]
 
 
@@ -506,7 +469,10 @@ def main() -> None:
         else:
             ensure_users()
             print(f"re-using the {found:,} jobs in {database} (--reseed to seed again)")
-        base, daphne = start_daphne(Path(tmp))
+        from bench.common import start_server
+
+        port, daphne = start_server(Path(tmp))  # queueproject.serve, as `make run` serves
+        base = f"http://127.0.0.1:{port}"
         try:
             browser = Browser(base)
             browser.sign_in()

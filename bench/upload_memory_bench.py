@@ -12,21 +12,16 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ROW = b"8001015009087,Name,Surname,a@example.org,0821234567,Gauteng,Johannesburg,79800001,\r\n"
-ASGI_APP = "queueproject.asgi:application"
 HEADER = b"id_number,first_name,last_name,email,cell_number,province,municipality,ward,x\r\n"
 
 
@@ -61,7 +56,11 @@ def run(tmp: Path, server: str, mb: int) -> None:
 
 
 def scenario(tmp: Path, server: str, token: str, name: str, files: list[Path]) -> None:
-    port, process = start_server(tmp, server)
+    from bench.common import start_server
+
+    module = "queueproject.serve" if server == "serve" else "daphne"
+    port, process = start_server(tmp, module=module, env={"MEDIA_ROOT": str(tmp / "media")})
+    time.sleep(0.5)  # settled
     try:
         base = rss_mb(process.pid, "VmRSS")
         statuses: list[int] = []
@@ -125,31 +124,6 @@ def upload(port: int, token: str, path: Path) -> int:
     status = connection.getresponse().status
     connection.close()
     return int(status)
-
-
-def start_server(tmp: Path, server: str) -> tuple[int, subprocess.Popen[bytes]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    module = "queueproject.serve" if server == "serve" else "daphne"
-    log = open(tmp / f"{server}.log", "ab")  # noqa: SIM115 (lives as long as the server)
-    process = subprocess.Popen(
-        [sys.executable, "-m", module, "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
-        cwd=ROOT,
-        env={**os.environ, "MEDIA_ROOT": str(tmp / "media")},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                time.sleep(0.5)  # settled
-                return port, process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"the server did not start: see {tmp / f'{server}.log'}")
 
 
 def rss_mb(pid: int, field: str) -> float:

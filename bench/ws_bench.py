@@ -17,13 +17,11 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,13 +45,13 @@ def main() -> None:
 
 
 def run(tmp: Path, client_counts: list[int], messages: int, interval: float) -> None:
-    from bench.common import setup_environment
+    from bench.common import setup_environment, start_server
 
     server = setup_environment(tmp)
     daphne = None
     try:
         token, job_id = make_watcher_and_job()
-        port, daphne = start_daphne(tmp)
+        port, daphne = start_server(tmp, module="daphne")
         ws_url = f"ws://127.0.0.1:{port}/ws/jobs/?token={token}"
         print(f"{messages} messages per run, one every {interval:.2f} s\n")
         print(f"{'clients':>7} | {'ours p50':>9} {'ours p99':>9} | {'base p50':>9} {'base p99':>9}")
@@ -84,37 +82,6 @@ def make_watcher_and_job() -> tuple[str, str]:
         type="system.noop", queue="default", status=JobStatus.ACTIVE, created_by=user
     )
     return Token.objects.create(user=user).key, str(job.pk)
-
-
-def start_daphne(tmp: Path) -> tuple[int, subprocess.Popen[bytes]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    log = open(tmp / "daphne.log", "wb")  # noqa: SIM115 (lives as long as the server)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "queueproject.asgi:application",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return port, process
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"daphne did not start: {(tmp / 'daphne.log').read_text()[-2000:]}")
 
 
 def publisher_process(

@@ -60,8 +60,19 @@ class JobEventInline(admin.TabularInline):
         return False
 
 
+class LedgerAdmin(admin.ModelAdmin):
+    """Rows the engine writes (jobs, workers, metrics): the admin shows every field read-only
+    and adds none; what staff may do goes through the services (the actions)."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
 @admin.register(QueueJob)
-class QueueJobAdmin(admin.ModelAdmin):
+class QueueJobAdmin(LedgerAdmin):
     inlines = [JobEventInline]
     actions = ["retry_jobs", "cancel_jobs"]
     list_display = [
@@ -88,7 +99,6 @@ class QueueJobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["created_by", "worker"]
     list_per_page = 50
-    readonly_fields = [field.name for field in QueueJob._meta.fields]
     fieldsets = [
         (None, {"fields": ["id", "type", "queue", "priority", "status", "source", "batch_id"]}),
         ("Arguments and result", {"fields": ["data", "result"]}),
@@ -189,12 +199,9 @@ class QueueJobAdmin(admin.ModelAdmin):
     def attempts_display(self, job: QueueJob) -> str:
         return f"{job.attempts}/{job.max_attempts}"
 
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
 
 @admin.register(QueueWorker)
-class QueueWorkerAdmin(admin.ModelAdmin):
+class QueueWorkerAdmin(LedgerAdmin):
     list_display = [
         "name",
         "hostname",
@@ -209,14 +216,10 @@ class QueueWorkerAdmin(admin.ModelAdmin):
     list_filter = ["status", "hostname"]
     search_fields = ["name", "hostname"]
     list_select_related = ["current_job"]
-    readonly_fields = [field.name for field in QueueWorker._meta.fields]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
 
 
 @admin.register(QueueMetric)
-class QueueMetricAdmin(admin.ModelAdmin):
+class QueueMetricAdmin(LedgerAdmin):
     list_display = [
         "queue",
         "captured_at",
@@ -232,7 +235,3 @@ class QueueMetricAdmin(admin.ModelAdmin):
     ]
     list_filter = ["queue"]
     date_hierarchy = "captured_at"
-    readonly_fields = [field.name for field in QueueMetric._meta.fields]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False

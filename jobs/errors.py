@@ -1,17 +1,21 @@
-"""Errors that services raise; the API maps them to HTTP status codes."""
+"""Errors that services raise; each names its HTTP status code for the API."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
+
+from queueproject.errors import ServiceError
 
 
-class JobError(Exception):
+class JobError(ServiceError):
     code = "job_error"
 
 
 class InvalidTransition(JobError):
     """The action is not allowed from the job's current status (HTTP 409)."""
 
+    status_code = 409
     code = "invalid_state"
 
     def __init__(self, *, action: str, status: str, allowed: Iterable[str]) -> None:
@@ -20,10 +24,14 @@ class InvalidTransition(JobError):
             f"cannot {action} a job that is {status} (allowed from: {', '.join(self.allowed)})"
         )
 
+    def details(self) -> Any:
+        return {"status": self.status, "allowed": self.allowed}
+
 
 class QueueFull(JobError):
     """Backpressure: the queue already holds its maximum of waiting jobs (HTTP 429)."""
 
+    status_code = 429
     code = "queue_full"
 
     def __init__(self, *, queue: str, limit: int, backlog: int, requested: int) -> None:
@@ -32,6 +40,12 @@ class QueueFull(JobError):
             f"queue {queue!r} is full: {backlog} jobs are waiting (limit {limit}); "
             f"{requested} more refused, nothing was created. Retry later."
         )
+
+    def details(self) -> Any:
+        return {"queue": self.queue, "limit": self.limit}
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": "30"}
 
 
 class InvalidJob(JobError):

@@ -22,9 +22,10 @@ from typing import Any
 from uuid import UUID
 
 from jobs import signals
-from jobs.api.serializers import iso_ms
 from jobs.lifecycle import FINISHED
 from jobs.models import QueueJob
+from jobs.snapshots import job_snapshot
+from queueproject.times import iso_ms
 
 logger = logging.getLogger("jobs.events")
 
@@ -63,22 +64,7 @@ def job_status_message(job: QueueJob) -> Message:
         "job_type": job.type,
         "queue": job.queue,
         "priority": job.priority,
-        "status": job.status,
-        "progress": {
-            "percent": job.progress_percent,
-            "stage": job.progress_stage,
-            "message": job.progress_message,
-            "processed": job.progress_processed,
-            "total": job.progress_total,
-        },
-        "attempts": job.attempts,
-        "max_attempts": job.max_attempts,
-        "result": job.result,
-        "error_message": job.error_message,
-        "created_at": iso_ms(job.created_at),
-        "scheduled_at": iso_ms(job.scheduled_at),
-        "started_at": iso_ms(job.started_at),
-        "completed_at": iso_ms(job.completed_at),
+        **job_snapshot(job),
     }
 
 

@@ -41,7 +41,7 @@ from jobs.lifecycle import (
     outcome_take,
 )
 from jobs.models import JobStatus, QueueJob, QueueWorker, WorkerStatus
-from queueproject.embedded_redis import die_with_parent, pid_alive
+from queueproject.processes import die_with_parent, pid_alive
 from queueproject.redis_client import DRIVER
 
 logger = logging.getLogger("jobs.worker")

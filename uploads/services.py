@@ -25,6 +25,7 @@ from jobs.models import JobSource, JobStatus
 from jobs.services import JobSpec, job_cancel, job_submit
 from jobs.services.common import Actor
 from jobs.text import text_problem
+from queueproject.errors import ServiceError
 from uploads.importers import UnknownImportType, get_import_type
 from uploads.models import ErrorPolicy, ImportMode, Upload
 from uploads.readers import FileRefused, check_file, sniff_type
@@ -33,7 +34,7 @@ IMPORT_JOB = "uploads.import"
 CHUNK = 1 << 20
 
 
-class InvalidUpload(ValueError):
+class InvalidUpload(ServiceError, ValueError):
     """An option of the upload is wrong (HTTP 400)."""
 
 

@@ -20,7 +20,6 @@ from dashboard import access
 from dashboard.forms import ConfirmForm, UploadForm
 from dashboard.paging import BadCursor, page_of
 from jobs import roles
-from jobs.api.envelope import FILE_REFUSAL_STATUS
 from jobs.errors import JobError, QueueFull
 from jobs.models import JobSource, JobStatus
 from uploads import selectors, services
@@ -83,7 +82,7 @@ def _create(request: HttpRequest, form: UploadForm) -> tuple[Upload | None, str,
         )
     except FileRefused as exc:
         form.add_error("file", str(exc))
-        return None, str(exc), FILE_REFUSAL_STATUS.get(exc.code, 400)
+        return None, str(exc), exc.status_code
     except QueueFull as exc:
         form.add_error(None, str(exc))
         return None, str(exc), 429

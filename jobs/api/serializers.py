@@ -1,45 +1,26 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from jobs.models import QueueJob, QueueMetric, QueueWorker
-
-
-def iso_ms(value: dt.datetime | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds, as the seeds show times."""
-    if value is None:
-        return None
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class TimeField(serializers.DateTimeField):
-    def to_representation(self, value: dt.datetime) -> Any:
-        return iso_ms(value)
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """A time that carries its time zone: a naive one is refused, not read as local time."""
-
-    default_error_messages = {
-        "naive": "give a time zone with the time (e.g. 2030-01-31T08:00:00Z or +02:00)",
-    }
-
-    def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            self.fail("naive")
-        return super().enforce_timezone(value)
+from jobs.snapshots import job_progress
+from queueproject.api.fields import AwareDateTimeField, TimeField
 
 
 class ProgressSerializer(serializers.Serializer):
-    percent = serializers.FloatField(source="progress_percent")
-    stage = serializers.CharField(source="progress_stage")
-    message = serializers.CharField(source="progress_message")
-    processed = serializers.IntegerField(source="progress_processed")
-    total = serializers.IntegerField(source="progress_total", allow_null=True)
+    """A job's progress as jobs.snapshots builds it (the live messages carry the same)."""
+
+    percent = serializers.FloatField()
+    stage = serializers.CharField()
+    message = serializers.CharField()
+    processed = serializers.IntegerField()
+    total = serializers.IntegerField(allow_null=True)
+
+    def to_representation(self, instance: QueueJob) -> Any:
+        return super().to_representation(job_progress(instance))
 
 
 class JobSerializer(serializers.ModelSerializer):

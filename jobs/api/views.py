@@ -24,10 +24,8 @@ from rest_framework.views import APIView
 
 from jobs import selectors, services
 from jobs.api import examples
-from jobs.api.envelope import ok
 from jobs.api.idempotency import idempotent
 from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
-from jobs.api.schema import envelope_schema
 from jobs.api.serializers import (
     BulkFilterSerializer,
     CancelledSerializer,
@@ -46,6 +44,8 @@ from jobs.api.serializers import (
 )
 from jobs.filters import FILTER_FIELDS, as_utc, job_filter
 from jobs.models import JobSource, JobStatus, QueueJob
+from queueproject.api.envelope import ok
+from queueproject.api.schema import envelope_schema
 
 JOBS = JobSerializer(many=True)
 WORKERS = WorkerSerializer(many=True)
@@ -517,14 +517,3 @@ class WorkerStatusView(APIView):
     def get(self, request: Request) -> Response:
         workers = WorkerSerializer(selectors.worker_list(), many=True).data
         return ok({"suspended": selectors.processing_suspended(), "workers": workers})
-
-
-class UnknownEndpoint(APIView):
-    """Any other path under /api/: a 404 in the envelope, not Django's HTML page."""
-
-    permission_classes: list[Any] = []
-    throttle_classes: list[Any] = []
-    schema = None
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        raise exceptions.NotFound(f"no API endpoint at {request.path}")

@@ -23,6 +23,7 @@ IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 class IdempotencyConflict(JobError):
     """The key was used for another request, or its first request is still running (HTTP 409)."""
 
+    status_code = 409
     code = "idempotency_conflict"
 
 

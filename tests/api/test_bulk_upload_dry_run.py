@@ -15,14 +15,8 @@ from tests.uploads.files import MEMBER_HEADER, members, write_csv
 from uploads.live import upload_messages
 from uploads.models import Member
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media_root")]
 BASE = "/api/v1/bulk-upload"
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 def csv_upload(tmp_path: Path, rows: list[list[Any]], name: str = "members.csv") -> io.BytesIO:

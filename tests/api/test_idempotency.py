@@ -4,15 +4,14 @@ job); the same key for another request is 409; keys are per user and last 24 hou
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.utils import timezone
 
 from jobs.models import IdempotencyKey, QueueJob
 from tests.api.conftest import client_for
+from tests.conftest import at_once
 from tests.uploads.files import MEMBER_HEADER, members
 from uploads.models import Upload
 
@@ -100,17 +99,10 @@ def test_two_requests_with_one_key_at_once_create_one_job(users) -> None:
     statuses: list[int] = []
 
     def send() -> None:
-        try:
-            client = client_for(users["alice"])
-            answer = client.post(JOBS, NOOP, format="json", HTTP_IDEMPOTENCY_KEY="same")
-            statuses.append(answer.status_code)
-        finally:
-            connection.close()
+        client = client_for(users["alice"])
+        answer = client.post(JOBS, NOOP, format="json", HTTP_IDEMPOTENCY_KEY="same")
+        statuses.append(answer.status_code)
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(send, send)
     assert sorted(statuses) == [200, 202]
     assert QueueJob.objects.count() == 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jobs.models import JobStatus, QueueJob
-from tests.factories import make_job
-from uploads.models import Upload
+from tests.contract import QUEUE_STAT_NAMES
+from tests.factories import make_job, make_upload
 from uploads.services import upload_create_from_records
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -198,16 +198,7 @@ def test_search_finds_a_job_by_its_full_id_and_its_first_8_characters(api, users
 def test_search_finds_a_job_by_its_upload_file_name(api, users) -> None:
     job = make_job(type="uploads.import", created_by=users["alice"])
     make_job(type="uploads.import", created_by=users["alice"])
-    Upload.objects.create(
-        file="uploads/m.csv",
-        original_name="branch-members.csv",
-        size=1,
-        sha256="0" * 64,
-        file_type="csv",
-        import_type="members",
-        job=job,
-        uploaded_by=users["alice"],
-    )
+    make_upload(original_name="branch-members.csv", job=job, uploaded_by=users["alice"])
     listed = api["alice"].get(JOBS, {"search": "branch-members"}).json()["data"]["results"]
     assert [j["id"] for j in listed] == [str(job.pk)]
 
@@ -293,17 +284,7 @@ def test_stats_workers_and_metrics(api) -> None:
     make_job(status=JobStatus.FAILED)
     stats = api["viewer"].get("/api/v1/queue/stats").json()["data"]
     assert stats["failed"] == 1
-    assert set(stats) >= {
-        "waiting",
-        "active",
-        "completed",
-        "failed",
-        "delayed",
-        "paused",
-        "cancelled",
-        "total",
-        "queues",
-    }
+    assert set(stats) >= {*QUEUE_STAT_NAMES, "queues"}
     assert api["viewer"].get("/api/v1/queue/workers").json()["data"] == []
     assert api["viewer"].get("/api/v1/queue/metrics?queue=default").status_code == 200
     bad = api["viewer"].get("/api/v1/queue/metrics?since=yesterday")

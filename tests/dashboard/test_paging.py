@@ -5,19 +5,26 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from dashboard.paging import page_of
+from dashboard.paging import Page, page_of
 from jobs.models import JobStatus, QueueJob
 from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
 
 
+def jobs_page(
+    cursor: str | None = "", *, column: str = "created_at", descending: bool = True, size: int = 2
+) -> Page:
+    """One page of every job; no cursor is the first page."""
+    return page_of(
+        QueueJob.objects.all(), column=column, descending=descending, cursor=cursor or "", size=size
+    )
+
+
 def walk(column: str, *, descending: bool, size: int) -> list[list[str]]:
     pages, cursor = [], ""
     while True:
-        page = page_of(
-            QueueJob.objects.all(), column=column, descending=descending, cursor=cursor, size=size
-        )
+        page = jobs_page(cursor, column=column, descending=descending, size=size)
         pages.append([str(job.pk) for job in page.rows])
         if page.next_cursor is None:
             return pages
@@ -40,21 +47,9 @@ def test_next_cursors_walk_every_job_once_newest_first_ties_by_id() -> None:
 def test_previous_cursor_returns_the_page_before() -> None:
     for _ in range(5):
         make_job()
-    first = page_of(QueueJob.objects.all(), column="created_at", descending=True, size=2)
-    second = page_of(
-        QueueJob.objects.all(),
-        column="created_at",
-        descending=True,
-        cursor=first.next_cursor or "",
-        size=2,
-    )
-    back = page_of(
-        QueueJob.objects.all(),
-        column="created_at",
-        descending=True,
-        cursor=second.prev_cursor or "",
-        size=2,
-    )
+    first = jobs_page()
+    second = jobs_page(first.next_cursor)
+    back = jobs_page(second.prev_cursor)
     assert [job.pk for job in back.rows] == [job.pk for job in first.rows]
 
 

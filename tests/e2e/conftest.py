@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group, User
 
 from tests.conftest import ROOT
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "var" / "screenshots"
+PASSWORD = "pw-e2e-secret-1"
 CHROMIUM_ARGS = [
     "--no-sandbox",  # everything here runs as root
     "--disable-gpu",
@@ -66,9 +68,24 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(page: Any, url: str, username: str, password: str) -> None:
+def person(name: str, *groups: str, **flags: Any) -> User:
+    """A user who signs in with PASSWORD, in the given groups."""
+    user = User.objects.create_user(name, password=PASSWORD, **flags)
+    for group in groups:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+def sign_in(page: Any, url: str, username: str) -> None:
     page.goto(f"{url}/dashboard/")
     page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Overview").wait_for()
+
+
+def person_signed_in(page: Any, url: str, name: str, *groups: str, **flags: Any) -> User:
+    """A new person, signed in on `page`."""
+    user = person(name, *groups, **flags)
+    sign_in(page, url, name)
+    return user

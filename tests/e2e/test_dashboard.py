@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
@@ -16,19 +16,10 @@ from jobs.models import JobStatus, QueueJob
 from jobs.selectors import paused_queues
 from jobs.services import JobSpec, job_submit
 from tests.conftest import Processes
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import person, screenshot, sign_in
 from tests.factories import make_job
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "pw-e2e-secret-1"
-
-
-def person(name: str, *groups: str, **flags: Any) -> User:
-    user = User.objects.create_user(name, password=PASSWORD, **flags)
-    for group in groups:
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
-    return user
 
 
 def operator() -> User:
@@ -46,7 +37,7 @@ def test_the_overview_counts_a_job_submitted_through_the_api_without_a_reload(
     user = operator()
     token = Token.objects.create(user=user).key
     page = browser_page
-    sign_in(page, url, "olive", PASSWORD)
+    sign_in(page, url, "olive")
     waiting = page.locator('[data-stat="all:waiting"]')
     expect(waiting).to_have_text("0")
     expect(page.locator("[data-live-state]")).to_have_text("live")
@@ -71,7 +62,7 @@ def test_filter_by_status_and_find_a_job_by_its_id_prefix(
     failed = make_job(status=JobStatus.FAILED, error_message="the file was empty")
     make_job(status=JobStatus.COMPLETED)
     page = browser_page
-    sign_in(page, url, "olive", PASSWORD)
+    sign_in(page, url, "olive")
     page.get_by_role("link", name="Jobs", exact=True).click()
     page.get_by_label("Failed").check()
     page.get_by_role("button", name="Filter").click()
@@ -97,7 +88,7 @@ def test_retry_and_cancel_from_the_list_and_from_the_detail_page(
     failed = [make_job(status=JobStatus.FAILED) for _ in range(2)]
     waiting = [job_submit(spec=JobSpec(type="system.noop")) for _ in range(2)]
     page = browser_page
-    sign_in(page, url, "olive", PASSWORD)
+    sign_in(page, url, "olive")
     page.goto(f"{url}/dashboard/jobs/")
     screenshot(page, "jobs")
 
@@ -142,7 +133,7 @@ def test_cancel_all_matching_a_filter_after_a_confirmation_with_the_count(
     for _ in range(3):
         make_job(status=JobStatus.COMPLETED)
     page = browser_page
-    sign_in(page, url, "olive", PASSWORD)
+    sign_in(page, url, "olive")
     page.goto(f"{url}/dashboard/jobs/?status=waiting")
     expect(page.get_by_text("7 jobs match")).to_be_visible()
     page.get_by_label("Action").select_option("cancel")
@@ -160,7 +151,7 @@ def test_pause_and_resume_a_queue(processes: Processes, browser_page: Any) -> No
     url = processes.server()
     operator()
     page = browser_page
-    sign_in(page, url, "olive", PASSWORD)
+    sign_in(page, url, "olive")
     page.get_by_role("link", name="Queues").click()
     page.get_by_role("button", name="Pause uploads").click()
     expect(page.get_by_text("Queue uploads paused: it starts nothing new.")).to_be_visible()
@@ -175,7 +166,7 @@ def test_submit_a_scheduled_job_from_the_job_panel(processes: Processes, browser
     url = processes.server()
     operator()
     page = browser_page
-    sign_in(page, url, "olive", PASSWORD)
+    sign_in(page, url, "olive")
     page.get_by_role("link", name="New job").first.click()
     page.get_by_label("Type").select_option("system.sleep")
     page.get_by_label("Data").fill("{not json")
@@ -202,7 +193,7 @@ def test_a_viewer_sees_no_action_and_a_forged_post_is_refused(
     person("vera", "queue_viewer", is_staff=True)
     failed = make_job(status=JobStatus.FAILED)
     page = browser_page
-    sign_in(page, url, "vera", PASSWORD)
+    sign_in(page, url, "vera")
     page.goto(f"{url}/dashboard/jobs/")
     expect(row(page, failed)).to_be_visible()
     expect(page.get_by_role("button", name="Apply to selected")).to_have_count(0)
@@ -227,7 +218,7 @@ def test_an_uploader_who_is_not_staff_sees_only_their_own_jobs(
     mine = make_job(status=JobStatus.COMPLETED, created_by=uma)
     theirs = make_job(status=JobStatus.COMPLETED, created_by=person("other"))
     page = browser_page
-    sign_in(page, url, "uma", PASSWORD)
+    sign_in(page, url, "uma")
     expect(page.get_by_role("link", name="Workers")).to_have_count(0)
     page.get_by_role("link", name="Jobs", exact=True).click()
     expect(page.get_by_text("1 job matches")).to_be_visible()
@@ -249,7 +240,7 @@ def test_rows_on_screen_follow_their_jobs_without_a_reload(
     operator()
     job = job_submit(spec=JobSpec(type="system.sleep", data={"seconds": 2}))
     page = browser_page
-    sign_in(page, url, "olive", PASSWORD)
+    sign_in(page, url, "olive")
     page.goto(f"{url}/dashboard/jobs/")
     expect(row(page, job).get_by_text("waiting")).to_be_visible()
     expect(page.locator("[data-live-state]")).to_have_text("live")

@@ -14,20 +14,14 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests.conftest import Processes
-from tests.e2e.conftest import screenshot, sign_in
-from tests.e2e.test_dashboard import PASSWORD, person
+from tests.e2e.conftest import person, person_signed_in, screenshot
 from tests.uploads.files import MEMBER_HEADER, members, write_csv, write_xlsx
+from tests.uploads.helpers import import_here, paced_env
 from uploads.models import Member
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ROWS = 20_000
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 def members_xlsx(path: Path, count: int, *, bad_every: int) -> Path:
@@ -37,21 +31,20 @@ def members_xlsx(path: Path, count: int, *, bad_every: int) -> Path:
     return write_xlsx(path, {"Members": [MEMBER_HEADER, *rows]})
 
 
-def serve(processes: Processes, media: Path) -> str:
-    env = {"MEDIA_ROOT": str(media)}
-    url = processes.server(env=env)
+@pytest.fixture
+def url(processes: Processes, media_root: Path) -> str:
+    """The project served, with a worker, on the test's own media folder."""
+    url = processes.server(env={"MEDIA_ROOT": str(media_root)})
     # Stretched over a few seconds, so that a person (and the test) sees the import run.
-    processes.worker(env={**env, "UPLOAD_THROTTLE_ROWS_PER_SECOND": "6000"})
+    processes.worker(env=paced_env(media_root, rows_per_second=6000))
     return url
 
 
 def test_an_upload_is_followed_to_its_result_and_its_files_download(
-    processes: Processes, browser_page: Any, tmp_path: Path, media_root: Path
+    url: str, browser_page: Any, tmp_path: Path
 ) -> None:
-    url = serve(processes, media_root)
-    person("thandi")
     page = browser_page
-    sign_in(page, url, "thandi", PASSWORD)
+    person_signed_in(page, url, "thandi")
     page.get_by_role("link", name="Uploads").click()
     page.get_by_role("link", name="New upload").click()
     screenshot(page, "upload-new")
@@ -83,12 +76,10 @@ def test_an_upload_is_followed_to_its_result_and_its_files_download(
 
 
 def test_a_dry_run_previews_then_confirm_imports(
-    processes: Processes, browser_page: Any, tmp_path: Path, media_root: Path
+    url: str, browser_page: Any, tmp_path: Path
 ) -> None:
-    url = serve(processes, media_root)
-    person("thandi")
     page = browser_page
-    sign_in(page, url, "thandi", PASSWORD)
+    person_signed_in(page, url, "thandi")
     page.goto(f"{url}/dashboard/uploads/new/")
     path = write_csv(tmp_path / "few.csv", [MEMBER_HEADER, *members(30)])
     page.get_by_label("File", exact=True).set_input_files(str(path))
@@ -107,14 +98,12 @@ def test_a_dry_run_previews_then_confirm_imports(
 
 
 def test_a_picture_named_xlsx_is_refused_on_the_page(
-    processes: Processes, browser_page: Any, tmp_path: Path, media_root: Path
+    url: str, browser_page: Any, tmp_path: Path
 ) -> None:
-    url = serve(processes, media_root)
-    person("thandi")
     picture = tmp_path / "members.xlsx"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(500))
     page = browser_page
-    sign_in(page, url, "thandi", PASSWORD)
+    person_signed_in(page, url, "thandi")
     page.goto(f"{url}/dashboard/uploads/new/")
     page.get_by_label("File", exact=True).set_input_files(str(picture))
     page.get_by_role("button", name="Upload").click()
@@ -125,46 +114,28 @@ def test_a_picture_named_xlsx_is_refused_on_the_page(
 
 
 def test_another_uploader_sees_neither_the_upload_nor_its_files(
-    processes: Processes, browser_page: Any, tmp_path: Path, media_root: Path, run_import_here
+    url: str, browser_page: Any, tmp_path: Path
 ) -> None:
-    url = serve(processes, media_root)
     owner = person("thandi")
-    person("pieter")
-    job_id = run_import_here(write_csv(tmp_path / "mine.csv", [MEMBER_HEADER, *members(5)]), owner)
+    job_id = import_here(
+        write_csv(tmp_path / "mine.csv", [MEMBER_HEADER, *members(5)]), uploaded_by=owner
+    ).job_id
     page = browser_page
-    sign_in(page, url, "pieter", PASSWORD)
+    person_signed_in(page, url, "pieter")
     page.goto(f"{url}/dashboard/uploads/")
     expect(page.get_by_text("No uploads yet.")).to_be_visible()
     assert page.goto(f"{url}/dashboard/uploads/{job_id}/").status == 404
     assert page.request.get(f"{url}/dashboard/uploads/{job_id}/file/").status == 404
 
 
-@pytest.fixture
-def run_import_here():  # type: ignore[no-untyped-def]
-    from jobs import runner
-    from uploads.services import upload_create
-
-    def run(path: Path, user: Any) -> str:
-        with path.open("rb") as stream:
-            upload = upload_create(
-                stream=stream, original_name=path.name, import_type="members", uploaded_by=user
-            )
-        runner.execute(str(upload.job_id))
-        return str(upload.job_id)
-
-    return run
-
-
 def test_the_admins_report_and_file_links_download(
-    processes: Processes, browser_page: Any, tmp_path: Path, media_root: Path, run_import_here
+    url: str, browser_page: Any, tmp_path: Path
 ) -> None:
-    url = serve(processes, media_root)
-    person("sipho", is_staff=True, is_superuser=True)
     rows = members(10)
     rows[3][MEMBER_HEADER.index("email")] = "not-an-email"
-    job_id = run_import_here(write_csv(tmp_path / "ten.csv", [MEMBER_HEADER, *rows]), None)
+    job_id = import_here(write_csv(tmp_path / "ten.csv", [MEMBER_HEADER, *rows])).job_id
     page = browser_page
-    sign_in(page, url, "sipho", PASSWORD)
+    person_signed_in(page, url, "sipho", is_staff=True, is_superuser=True)
     page.goto(f"{url}/admin/uploads/upload/")
     expect(page.get_by_role("link", name="Import", exact=True)).to_be_visible()
     page.get_by_role("link", name="ten.csv").click()

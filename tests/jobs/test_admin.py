@@ -7,7 +7,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from jobs.models import JobStatus
+from jobs.models import JobStatus, QueueWorker
 from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +124,21 @@ def test_statuses_are_badges_and_times_carry_seconds(admin_client) -> None:
     assert re.search(r'<span style="background:#fbe4e2;[^"]*">failed</span>', page)
     local = timezone.localtime(job.created_at).strftime("%Y-%m-%d %H:%M:%S")
     assert local in page
+
+
+@pytest.mark.parametrize("model", ["queuejob", "queueworker", "queuemetric"])
+def test_the_admin_adds_no_row_the_engine_writes(admin_client, model: str) -> None:
+    assert admin_client.get(f"/admin/jobs/{model}/add/").status_code == 403
+    changelist = admin_client.get(f"/admin/jobs/{model}/").content.decode()
+    assert f'href="/admin/jobs/{model}/add/"' not in changelist
+
+
+def test_a_workers_admin_page_shows_its_fields_without_inputs(admin_client) -> None:
+    now = timezone.now()
+    worker = QueueWorker.objects.create(
+        name="rq-7", hostname="node-b", pid=4242, last_heartbeat=now, started_at=now
+    )
+    page = admin_client.get(f"/admin/jobs/queueworker/{worker.pk}/change/").content.decode()
+    assert "node-b" in page
+    assert 'name="hostname"' not in page
+    assert 'name="pid"' not in page

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
 from io import StringIO
 
 import pytest
@@ -14,7 +12,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from jobs.models import JobStatus, QueueJob, QueueState
-from tests.conftest import ROOT
+from tests.conftest import manage
+from tests.contract import QUEUE_STAT_NAMES
 from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,13 +58,7 @@ def test_cleanup_jobs_refuses_bad_arguments(args: list[str], message: str) -> No
 
 
 def test_bad_arguments_exit_non_zero_with_the_message() -> None:
-    done = subprocess.run(
-        [sys.executable, "manage.py", "cleanup_jobs", "--older-than", "soon"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = manage("cleanup_jobs", "--older-than", "soon")
     assert done.returncode == 1
     assert "--older-than 'soon': use a number and a unit" in done.stderr
 
@@ -98,17 +91,7 @@ def test_retry_failed_refuses_an_unknown_type_or_queue(args: list[str], message:
 def test_queue_stats_prints_a_table_and_json() -> None:
     make_job(queue="uploads", status=JobStatus.FAILED)
     table = run("queue_stats")
-    assert table.splitlines()[0].split() == [
-        "queue",
-        "waiting",
-        "active",
-        "completed",
-        "failed",
-        "delayed",
-        "paused",
-        "cancelled",
-        "total",
-    ]
+    assert table.splitlines()[0].split() == ["queue", *QUEUE_STAT_NAMES]
     assert table.splitlines()[2].split() == ["uploads", "0", "0", "0", "1", "0", "0", "0", "1"]
     assert json.loads(run("queue_stats", "--json"))["failed"] == 1
 

@@ -57,6 +57,19 @@ async def watcher(name: str = "alice", **flags: Any) -> tuple[User, WebsocketCom
     return user, await connect(f"/ws/jobs/?token={token}")
 
 
+async def subscribe(ws: WebsocketCommunicator, job: QueueJob) -> None:
+    await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
+
+
+async def watching_an_active_job() -> tuple[WebsocketCommunicator, QueueJob]:
+    """A socket subscribed to an active job of its user's, the job's current state received."""
+    user, ws = await watcher()
+    job = await database_sync_to_async(make_job)(created_by=user, status=JobStatus.ACTIVE)
+    await subscribe(ws, job)
+    await receive_until(ws, "job_status")
+    return ws, job
+
+
 async def assert_still_open(ws: WebsocketCommunicator) -> None:
     await ws.send_json_to({"action": "ping"})
     assert await receive(ws) == {"type": "pong"}
@@ -67,7 +80,7 @@ async def test_subscribing_sends_the_jobs_current_state_at_once() -> None:
     job = await database_sync_to_async(make_job)(
         created_by=user, status=JobStatus.WAITING, priority=3
     )
-    await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
+    await subscribe(ws, job)
     assert await receive(ws) == {"type": "subscribed", "job_id": str(job.pk)}
     state = await receive(ws)
     assert state["type"] == "job_status"
@@ -96,7 +109,7 @@ async def test_progress_reported_by_a_handler_reaches_the_subscriber() -> None:
     job = await database_sync_to_async(make_job)(
         type="uploads.import", created_by=user, status=JobStatus.ACTIVE, run_id=uuid.uuid4()
     )
-    await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
+    await subscribe(ws, job)
     await receive_until(ws, "bulk_upload_progress")  # the snapshot of an active upload
 
     def report() -> None:
@@ -124,7 +137,7 @@ async def test_after_unsubscribe_only_the_jobs_still_followed_send_messages() ->
     left = await database_sync_to_async(make_job)(created_by=user)
     kept = await database_sync_to_async(make_job)(created_by=user)
     for job in (left, kept):
-        await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
+        await subscribe(ws, job)
         await receive_until(ws, "job_status")
     await ws.send_json_to({"action": "unsubscribe", "job_id": str(left.pk)})
     assert await receive(ws) == {"type": "unsubscribed", "job_id": str(left.pk)}
@@ -141,10 +154,7 @@ async def test_after_unsubscribe_only_the_jobs_still_followed_send_messages() ->
 
 
 async def test_a_snapshot_older_than_one_already_sent_is_not_forwarded() -> None:
-    user, ws = await watcher()
-    job = await database_sync_to_async(make_job)(created_by=user, status=JobStatus.ACTIVE)
-    await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
-    await receive_until(ws, "job_status")
+    ws, job = await watching_an_active_job()
     job_was_running = await database_sync_to_async(QueueJob.objects.get)(pk=job.pk)
     await database_sync_to_async(job_cancel)(job=job)
     assert (await receive(ws))["status"] == "cancelled"
@@ -157,10 +167,7 @@ async def test_a_snapshot_older_than_one_already_sent_is_not_forwarded() -> None
 
 
 async def test_a_burst_of_progress_is_coalesced_but_the_final_state_always_arrives() -> None:
-    user, ws = await watcher()
-    job = await database_sync_to_async(make_job)(created_by=user, status=JobStatus.ACTIVE)
-    await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
-    await receive_until(ws, "job_status")
+    ws, job = await watching_an_active_job()
 
     def burst() -> None:
         for processed in range(1, 51):
@@ -183,7 +190,7 @@ async def test_someone_elses_job_is_answered_as_a_missing_one() -> None:
     _, ws = await watcher("mallory")
     job = await database_sync_to_async(make_job)(created_by=owner)
     missing = str(uuid.uuid4())
-    await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
+    await subscribe(ws, job)
     refusal = await receive(ws)
     await ws.send_json_to({"action": "subscribe", "job_id": missing})
     absent = await receive(ws)
@@ -197,7 +204,7 @@ async def test_staff_may_watch_any_job() -> None:
     owner, _ = await user_with_token("owner")
     _, ws = await watcher("staff", is_staff=True)
     job = await database_sync_to_async(make_job)(created_by=owner)
-    await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
+    await subscribe(ws, job)
     assert (await receive(ws))["type"] == "subscribed"
     await ws.disconnect()
 
@@ -241,20 +248,18 @@ async def test_a_malformed_message_is_answered_and_the_connection_kept(
     await ws.disconnect()
 
 
-async def test_a_bad_token_is_told_why_and_disconnected() -> None:
-    ws = await connect("/ws/jobs/?token=not-a-real-token")
+@pytest.mark.parametrize(
+    ("path", "told"),
+    [("/ws/jobs/?token=not-a-real-token", "invalid token"), ("/ws/jobs/", "?token=")],
+    ids=["a-bad-token-is-told-why", "no-credentials-is-told-to-log-in"],
+)
+async def test_a_connection_without_valid_credentials_is_told_why_and_disconnected(
+    path: str, told: str
+) -> None:
+    ws = await connect(path)
     refusal = await receive(ws)
     assert refusal["code"] == "not_authenticated"
-    assert "invalid token" in refusal["message"]
-    assert (await ws.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4401}
-    await ws.disconnect()
-
-
-async def test_no_credentials_is_told_to_log_in() -> None:
-    ws = await connect("/ws/jobs/")
-    refusal = await receive(ws)
-    assert refusal["code"] == "not_authenticated"
-    assert "?token=" in refusal["message"]
+    assert told in refusal["message"]
     assert (await ws.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4401}
     await ws.disconnect()
 
@@ -291,7 +296,7 @@ async def test_the_session_cookie_of_a_logged_in_browser_authenticates() -> None
         return f"sessionid={client.cookies['sessionid'].value}".encode()
 
     ws = await connect("/ws/jobs/", (b"cookie", await database_sync_to_async(session_cookie)()))
-    await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
+    await subscribe(ws, job)
     assert (await receive(ws))["type"] == "subscribed"
     await ws.disconnect()
 
@@ -303,7 +308,7 @@ async def test_the_token_header_authenticates_a_client_without_origin() -> None:
         application, "/ws/jobs/", headers=[(b"authorization", f"Token {token}".encode())]
     )
     assert (await ws.connect(timeout=5))[0]
-    await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
+    await subscribe(ws, job)
     assert (await receive(ws))["type"] == "subscribed"
     await ws.disconnect()
 
@@ -336,7 +341,7 @@ async def test_a_retried_job_is_shown_waiting_again() -> None:
     job = await database_sync_to_async(make_job)(
         created_by=user, status=JobStatus.FAILED, error_message="boom"
     )
-    await ws.send_json_to({"action": "subscribe", "job_id": str(job.pk)})
+    await subscribe(ws, job)
     assert (await receive_until(ws, "job_status"))[-1]["status"] == "failed"
     await database_sync_to_async(job_retry)(job=job)
     again = await receive(ws)

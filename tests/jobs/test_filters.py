@@ -11,8 +11,7 @@ from django.http import QueryDict
 
 from jobs.filters import job_filter, job_search
 from jobs.models import JobStatus, QueueJob
-from tests.factories import make_job
-from uploads.models import Upload
+from tests.factories import make_job, make_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -137,15 +136,7 @@ def test_job_search_narrows_any_queryset() -> None:
 def test_search_finds_an_upload_by_its_file_name() -> None:
     job = make_job(type="uploads.import")
     make_job(type="uploads.import")
-    Upload.objects.create(
-        file="uploads/x.xlsx",
-        original_name="Members May 2025.xlsx",
-        size=1,
-        sha256="0" * 64,
-        file_type="xlsx",
-        import_type="members",
-        job=job,
-    )
+    make_upload(original_name="Members May 2025.xlsx", job=job)
     assert found({"search": "members may"}) == [job]
 
 

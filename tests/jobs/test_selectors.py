@@ -7,6 +7,7 @@ import pytest
 from jobs.models import JobStatus
 from jobs.selectors import queue_stats
 from jobs.services import queue_pause
+from tests.contract import QUEUE_STAT_NAMES
 from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
@@ -26,19 +27,7 @@ def test_queue_stats_use_the_seeds_names_per_queue_and_in_total() -> None:
         make_job(queue="default", status=status)
     make_job(queue="uploads", status=JobStatus.WAITING)
     stats = queue_stats()
-    assert {
-        k: stats[k]
-        for k in [
-            "waiting",
-            "active",
-            "completed",
-            "failed",
-            "delayed",
-            "paused",
-            "cancelled",
-            "total",
-        ]
-    } == {
+    assert {k: stats[k] for k in QUEUE_STAT_NAMES} == {
         "waiting": 3,
         "active": 1,
         "completed": 2,

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from queueproject.embedded_redis import EmbeddedRedis, EmbeddedRedisError, pid_alive
-
-ROOT = Path(__file__).resolve().parents[2]
+from queueproject.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from queueproject.processes import pid_alive
+from tests.conftest import ROOT
 
 
 @pytest.fixture

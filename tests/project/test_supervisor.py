@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from queueproject.embedded_redis import pid_alive
-from tests.conftest import free_port
+from queueproject.processes import pid_alive
+from tests.conftest import ROOT, free_port, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
@@ -31,15 +30,6 @@ def children_of(pid: int) -> dict[int, str]:
     ).stdout
     rows = (line.strip().split(None, 1) for line in out.splitlines() if line.strip())
     return {int(pid_): args for pid_, args in rows}
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @dataclass
@@ -118,12 +108,13 @@ def test_run_serves_restarts_a_dead_worker_and_stops_everything(var_dir: Path) -
         assert any("valkey-server" in args for args in children.values())
         os.kill(workers[0], signal.SIGKILL)
         run.wait_line("[run] restarting worker-1", timeout=30)
-        wait_for(
+        wait_until(
             lambda: any(
                 "rqworker" in a and p != workers[0] for p, a in children_of(run.process.pid).items()
             ),
             10,
-            "a new worker process",
+            interval=0.1,
+            what="a new worker process",
         )
 
         everything = set(children_of(run.process.pid))
@@ -146,7 +137,12 @@ def test_run_after_a_crash_cleans_up_and_becomes_ready_again(var_dir: Path) -> N
         orphans = set(children_of(crashed.process.pid))
         crashed.process.kill()  # SIGKILL: the supervisor runs no cleanup at all
         crashed.process.wait()
-        wait_for(lambda: not any(pid_alive(pid) for pid in orphans), 10, "children to die")
+        wait_until(
+            lambda: not any(pid_alive(pid) for pid in orphans),
+            10,
+            interval=0.1,
+            what="children to die",
+        )
     finally:
         stop(crashed)
 

@@ -11,16 +11,10 @@ import pytest
 from jobs.models import JobStatus, QueueJob
 from jobs.services import JobSpec, job_submit
 from tests.conftest import Processes, wait_until
+from tests.uploads.helpers import upload_file, wait_for_status
 from uploads.models import Upload
-from uploads.services import upload_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return Path(settings.MEDIA_ROOT)
 
 
 def test_a_nul_in_a_column_name_fails_its_job_once_and_the_worker_lives(
@@ -29,13 +23,8 @@ def test_a_nul_in_a_column_name_fails_its_job_once_and_the_worker_lives(
     worker = own_processes.worker(env={"MEDIA_ROOT": str(media_root)})
     path = tmp_path / "poison.json"
     path.write_text(json.dumps([{"id_number\u0000": "8001015009087", "first_name": "\ud800"}]))
-    with path.open("rb") as stream:
-        upload = upload_create(stream=stream, original_name="poison.json", import_type="members")
-
-    def failed() -> bool:
-        return Upload.objects.get(pk=upload.pk).job.status == JobStatus.FAILED
-
-    wait_until(failed, 60, interval=0.2, what=f"the import to fail\n{own_processes.logs()}")
+    upload = upload_file(path)
+    wait_for_status(upload, JobStatus.FAILED, own_processes, timeout=60)
     job = Upload.objects.get(pk=upload.pk).job
     assert job.attempts == 1
     assert "no header row with the required columns" in job.error_message

@@ -10,10 +10,10 @@ import pytest
 from django.db import connection
 
 from jobs.models import EventKind, JobStatus
-from tests.conftest import Processes, wait_until
+from tests.conftest import Processes
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
+from tests.uploads.helpers import paced_env, upload_file, wait_for_rows, wait_for_status
 from uploads.models import Member, Upload
-from uploads.services import upload_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -22,12 +22,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 def postgresql_only() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("terminating backends needs PostgreSQL (run with DATABASE_URL=postgres://...)")
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return Path(settings.MEDIA_ROOT)
 
 
 def terminate_backends() -> int:
@@ -45,24 +39,14 @@ def test_terminated_connections_during_an_import_lose_nothing(
 ) -> None:
     rows = members(20_000)
     path = write_csv(tmp_path / "big.csv", [MEMBER_HEADER, *rows])
-    env = {"MEDIA_ROOT": str(media_root), "UPLOAD_THROTTLE_ROWS_PER_SECOND": "5000"}
+    env = paced_env(media_root)
     workers = [own_processes.worker(f"w{i}", env=env) for i in (1, 2)]
     own_processes.maintenance(env=env)
-    with path.open("rb") as stream:
-        upload = upload_create(stream=stream, original_name="big.csv", import_type="members")
-
-    def committed() -> int:
-        return int(Upload.objects.get(pk=upload.pk).checkpoint.get("row", 0))
-
-    wait_until(lambda: committed() >= 4000, 60, what=f"some batches\n{own_processes.logs()}")
+    upload = upload_file(path)
+    wait_for_rows(upload, 4000, own_processes)
     ended = terminate_backends()
     assert ended >= 2  # the work horse's, the worker's, maintenance's
-    wait_until(
-        lambda: Upload.objects.get(pk=upload.pk).job.status == JobStatus.COMPLETED,
-        120,
-        interval=0.5,
-        what=f"the import to complete\n{own_processes.logs()}",
-    )
+    wait_for_status(upload, JobStatus.COMPLETED, own_processes)
     ended += terminate_backends()  # and once more with the workers idle
 
     assert [w.poll() for w in workers] == [None, None], own_processes.logs()

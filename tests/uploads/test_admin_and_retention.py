@@ -9,8 +9,8 @@ from django.utils import timezone
 from jobs.models import JobStatus, QueueJob
 from jobs.services import jobs_clean
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
+from tests.uploads.helpers import upload_file
 from uploads.models import Upload
-from uploads.services import upload_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,8 +49,7 @@ def test_the_upload_list_has_an_import_button_and_an_upload_page_links_its_downl
     admin_client, tmp_path
 ) -> None:
     path = write_csv(tmp_path / "m.csv", [MEMBER_HEADER, *members(3)])
-    with path.open("rb") as stream:
-        upload = upload_create(stream=stream, original_name="m.csv", import_type="members")
+    upload = upload_file(path)
     listing = admin_client.get("/admin/uploads/upload/").content.decode()
     assert 'href="/dashboard/uploads/new/"' in listing
     assert ">Import<" in listing

@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 
 from jobs.models import JobStatus
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
+from tests.uploads.helpers import upload_file
 from uploads.models import Member, Upload
 from uploads.readers import FileRefused
-from uploads.services import upload_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Run = Callable[..., Upload]
@@ -100,7 +100,7 @@ def test_a_control_character_in_a_bad_row_still_reaches_the_error_report(
 def test_a_plain_text_pdf_is_refused_at_upload(tmp_path: Path) -> None:
     path = tmp_path / "members.csv"
     path.write_bytes(b"%PDF-1.4\nid_number,first_name,last_name\n1 0 obj\n<< >>\nendobj\n")
-    with path.open("rb") as stream, pytest.raises(FileRefused) as refused:
-        upload_create(stream=stream, original_name=path.name, import_type="members")
+    with pytest.raises(FileRefused) as refused:
+        upload_file(path)
     assert refused.value.code == "unsupported_type"
     assert "PDF" in str(refused.value)

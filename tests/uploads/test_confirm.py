@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from jobs.errors import InvalidTransition
+from tests.conftest import at_once
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
 from uploads.models import Upload
 from uploads.services import AlreadyConfirmed, upload_confirm
@@ -21,23 +21,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 )
 def test_two_confirmations_at_once_queue_one_import(tmp_path: Path, run_import) -> None:
     dry = run_import(write_csv(tmp_path / "m.csv", [MEMBER_HEADER, *members(3)]), dry_run=True)
-    start = threading.Barrier(2)
     outcomes: list[object] = []
 
     def confirm() -> None:
-        start.wait()
         try:
             outcomes.append(upload_confirm(upload=dry))
         except InvalidTransition as exc:
             outcomes.append(exc)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=confirm) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(confirm, confirm)
     (imported,) = [o for o in outcomes if isinstance(o, Upload)]
     (refused,) = [o for o in outcomes if not isinstance(o, Upload)]
     assert isinstance(refused, AlreadyConfirmed)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from jobs.models import EventKind, JobStatus
-from tests.conftest import ROOT, Processes, database_url, wait_until
+from tests.conftest import Processes, database_url, manage
 from tests.jobs.test_worker import horse_of
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
-from uploads.models import Member, Upload
-from uploads.services import upload_create
+from tests.uploads.helpers import (
+    committed_rows,
+    paced_env,
+    upload_file,
+    wait_for_rows,
+    wait_for_status,
+)
+from uploads.models import Member
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -25,25 +29,15 @@ def test_horse_killed_mid_import_ends_with_exactly_the_files_rows(
 ) -> None:
     rows = members(20_000)
     path = write_csv(tmp_path / "big.csv", [MEMBER_HEADER, *rows])
-    env = {"MEDIA_ROOT": str(media_root), "UPLOAD_THROTTLE_ROWS_PER_SECOND": "5000"}
+    env = paced_env(media_root)
     worker = processes.worker(env=env)
     processes.maintenance(env=env)
-    with path.open("rb") as stream:
-        upload = upload_create(stream=stream, original_name="big.csv", import_type="members")
-
-    def committed() -> int:
-        return int(Upload.objects.get(pk=upload.pk).checkpoint.get("row", 0))
-
-    wait_until(lambda: committed() >= 4000, 60, what="a few committed batches")
-    assert committed() < 20_000
+    upload = upload_file(path)
+    wait_for_rows(upload, 4000, processes)
+    assert committed_rows(upload) < 20_000
     os.kill(horse_of(worker), signal.SIGKILL)
     job = upload.job
-    wait_until(
-        lambda: Upload.objects.get(pk=upload.pk).job.status == JobStatus.COMPLETED,
-        120,
-        interval=0.5,
-        what=f"the import to complete\n{processes.logs()}",
-    )
+    wait_for_status(upload, JobStatus.COMPLETED, processes)
     upload.refresh_from_db()
     assert Member.objects.count() == 20_000
     assert set(Member.objects.values_list("id_number", flat=True)) == {r[0] for r in rows}
@@ -67,19 +61,11 @@ def test_import_file_waits_with_progress_and_prints_the_summary(
     path = write_csv(tmp_path / "m.csv", [MEMBER_HEADER, *rows])
     processes.worker(env={"MEDIA_ROOT": str(media_root)})
     env = {
-        **os.environ,
         "DATABASE_URL": database_url(),
         "REDIS_URL": processes.redis_url,
         "MEDIA_ROOT": str(media_root),
     }
-    done = subprocess.run(
-        [sys.executable, "manage.py", "import_file", str(path), "--type", "members", "--wait"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = manage("import_file", str(path), "--type", "members", "--wait", env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "completed: 5 rows, 4 valid, 1 invalid, 0 duplicate; created 4" in done.stdout
     assert "100.0%" in done.stdout
@@ -91,12 +77,6 @@ def test_import_file_waits_with_progress_and_prints_the_summary(
 
 
 def test_import_file_refuses_a_missing_file() -> None:
-    done = subprocess.run(
-        [sys.executable, "manage.py", "import_file", "/no/such.xlsx", "--type", "members"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = manage("import_file", "/no/such.xlsx", "--type", "members")
     assert done.returncode == 1
     assert "/no/such.xlsx: no such file" in done.stderr

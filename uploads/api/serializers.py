@@ -5,7 +5,9 @@ from uuid import UUID
 
 from rest_framework import serializers
 
-from jobs.api.serializers import AwareDateTimeField, ProgressSerializer, iso_ms
+from jobs.api.serializers import ProgressSerializer
+from queueproject.api.fields import AwareDateTimeField
+from queueproject.times import iso_ms
 from uploads.importers import IMPORT_TYPES
 from uploads.models import ErrorPolicy, ImportMode, Upload
 from uploads.reports import error_report_url

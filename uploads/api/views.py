@@ -16,15 +16,15 @@ from rest_framework.views import APIView
 from jobs import selectors as job_selectors
 from jobs import services as job_services
 from jobs.api import examples
-from jobs.api.envelope import ok
 from jobs.api.idempotency import idempotent
-from jobs.api.parsers import JSONParser, MultiPartParser
 from jobs.api.permissions import JobAccess, QueueOperator, allowed_priority
-from jobs.api.schema import envelope_schema, error_response
 from jobs.api.serializers import JobSerializer, QueueCountsSerializer, QueueSwitchSerializer
 from jobs.api.views import JOB_ID, MAX_AGE_HOURS, job_id_or_404, query_limit
 from jobs.filters import job_filter
 from jobs.models import JobStatus
+from queueproject.api.envelope import ok
+from queueproject.api.parsers import JSONParser, MultiPartParser
+from queueproject.api.schema import envelope_schema, error_response
 from uploads import selectors, services
 from uploads.api.serializers import (
     CleanedSerializer,

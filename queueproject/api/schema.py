@@ -22,6 +22,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from queueproject.api.idempotency import IDEMPOTENCY_KEY
+
 
 # The constant values sit in an allOf so that drf-spectacular's enum hook leaves them inline
 # instead of extracting (and misnaming) one-value enum components.
@@ -134,9 +136,9 @@ def envelope_schema(
 ) -> Callable[[Any], Any]:
     """Describe one operation: `data` answered with `status` in the envelope, and the error
     envelope for 401 and each of `errors`. `example` is the `data` of the success example.
-    Tags, summaries and descriptions come from jobs/api/docs.py. An idempotent operation takes
-    the Idempotency-Key header: a replay answers 200 with the first answer, a key reused for
-    another request 409."""
+    Tags, summaries and descriptions come from queueproject/api/docs.py. An idempotent operation
+    takes the Idempotency-Key header: a replay answers 200 with the first answer, a key reused
+    for another request 409."""
     codes = sorted({401, *errors, *([409] if idempotent else [])})
     responses: dict[int, Any] = {status: _success(data, name, status, example, message)}
     if idempotent:
@@ -147,8 +149,6 @@ def envelope_schema(
         examples.append(OpenApiExample("request", value=request_example, request_only=True))
     extra = [RETRY_AFTER] if 429 in codes else []
     if idempotent:
-        from jobs.api.idempotency import IDEMPOTENCY_KEY
-
         extra.append(IDEMPOTENCY_KEY)
     return extend_schema(
         request=request,

@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
-logger = logging.getLogger("jobs.api")
+logger = logging.getLogger("queueproject.api")
 
 # While Redis (the shared cache) is down, each web process counts on its own: the rate still
 # holds per process, and a submission is recorded as pending rather than refused with a 500.

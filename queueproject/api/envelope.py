@@ -15,12 +15,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from jobs.errors import InvalidJob, InvalidTransition, QueueFull
-from jobs.services.idempotency import IdempotencyConflict
+from queueproject.errors import ServiceError
 
-logger = logging.getLogger("jobs.api")
+logger = logging.getLogger("queueproject.api")
 
-FILE_REFUSAL_STATUS = {"too_large": 413, "unsupported_type": 415, "bad_encoding": 415}
 DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
     exceptions.AuthenticationFailed: "authentication_failed",
@@ -56,29 +54,12 @@ def error(
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    from uploads.readers import FileRefused
-    from uploads.services import InvalidUpload
-
     set_rollback()
     if isinstance(exc, exceptions.ValidationError):
         return error("invalid", _first_message(exc.detail), 400, details=exc.detail)
-    if isinstance(exc, IdempotencyConflict):
-        return error(exc.code, str(exc), 409)
-    if isinstance(exc, InvalidTransition):
-        details = {"status": exc.status, "allowed": exc.allowed}
-        return error(exc.code, str(exc), 409, details=details)
-    if isinstance(exc, QueueFull):
-        return error(
-            exc.code,
-            str(exc),
-            429,
-            details={"queue": exc.queue, "limit": exc.limit},
-            headers={"Retry-After": "30"},
-        )
-    if isinstance(exc, (InvalidJob, InvalidUpload)):
-        return error("invalid", str(exc), 400)
-    if isinstance(exc, FileRefused):
-        return error(exc.code, str(exc), FILE_REFUSAL_STATUS.get(exc.code, 400))
+    if isinstance(exc, ServiceError):  # each app's error names its own status and code
+        details, headers = exc.details(), exc.headers()
+        return error(exc.code, str(exc), exc.status_code, details=details, headers=headers)
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         message = f"request body too large: at most {limit} bytes (send files as multipart)"
