@@ -11,10 +11,10 @@ from django import forms
 from django.conf import settings
 
 from jobs import roles
+from jobs.lifecycle import FINISHED
 from jobs.models import JobStatus
 from jobs.registry import client_job_types
 from jobs.services import BULK_ACTIONS, JobSpec
-from jobs.services.bulk import FINISHED
 from uploads.importers import IMPORT_TYPES
 from uploads.models import ErrorPolicy, ImportMode
 

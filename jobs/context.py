@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from jobs import signals
 from jobs.errors import JobCancelled
-from jobs.models import EventKind, JobStatus, QueueJob
-from jobs.services.common import event_record
+from jobs.lifecycle import attempt_row, event_record
+from jobs.models import EventKind, QueueJob
 
 PROGRESS_INTERVAL = 0.25
 CANCEL_CHECK_INTERVAL = 0.5
@@ -94,9 +94,7 @@ class JobContext:
         if not self._dirty:
             return
         state, now = self.state, timezone.now()
-        written = QueueJob.objects.filter(
-            pk=self.job.pk, status=JobStatus.ACTIVE, run_id=self.job.run_id
-        ).update(
+        written = attempt_row(self.job).update(
             progress_percent=state.percent,
             progress_stage=state.stage[:50],
             progress_message=state.message[:500],
@@ -118,9 +116,7 @@ class JobContext:
         now = time.monotonic()
         if now - self._checked_at >= CANCEL_CHECK_INTERVAL:
             self._checked_at = now
-            current = QueueJob.objects.filter(pk=self.job.pk).values_list("status", "run_id")
-            row = current.first()
-            self._cancelled = row is None or row != (JobStatus.ACTIVE, self.job.run_id)
+            self._cancelled = not attempt_row(self.job).exists()
         return self._cancelled
 
     def check_cancelled(self) -> None:

@@ -22,7 +22,8 @@ from typing import Any
 from uuid import UUID
 
 from jobs import signals
-from jobs.models import JobStatus, QueueJob
+from jobs.lifecycle import FINISHED
+from jobs.models import QueueJob
 from jobs.snapshots import job_snapshot
 from queueproject.times import iso_ms
 
@@ -33,7 +34,6 @@ EVENT_TYPE = "live.messages"  # the channel-layer event; consumers handle it as 
 PUBLISH_INTERVAL = 0.25  # about 4 messages a second per job
 DASHBOARD_INTERVAL = 0.5  # queue counts change at most twice a second
 SEND_TIMEOUT = 2.0
-FINAL_STATUSES = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
 
 Message = dict[str, Any]
 MessageBuilder = Callable[[QueueJob], list[Message]]
@@ -269,7 +269,7 @@ def publisher_drain(timeout: float = 1.0) -> bool:
 
 def job_publish(job: QueueJob, *, progress_only: bool = False) -> None:
     """Publish the job's state to its subscribers, and tell dashboards that counts changed."""
-    final = job.status in FINAL_STATUSES
+    final = job.status in FINISHED
     messages = job_messages(job, progress_only=progress_only)
     publisher().publish(job_group(job.pk), messages=messages, final=final)
     if not progress_only:

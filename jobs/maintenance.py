@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
+from jobs.lifecycle import job_attempt_fail, job_hand_back, jobs_withdraw
 from jobs.models import (
     EventKind,
     JobStatus,
@@ -28,7 +29,6 @@ from jobs.models import (
     QueueWorker,
     WorkerStatus,
 )
-from jobs.runner import hand_back, record_attempt_failure
 from jobs.selectors import job_counts_by_queue_and_status, paused_queues
 from jobs.services.dispatch import configured_queues, jobs_dispatch
 from jobs.services.idempotency import idempotency_purge
@@ -114,12 +114,12 @@ def _recover(job: QueueJob, *, now: dt.datetime) -> bool:
     stalls = job.stalled_count + 1
     if stalls > settings.MAX_STALLED_COUNT:
         message = f"stalled {stalls} times (worker {worker} stopped answering)"
-        if record_attempt_failure(job, message, permanent=True):
+        if job_attempt_fail(job, message=message, permanent=True):
             QueueJob.objects.filter(pk=job.pk).update(stalled_count=stalls)
         return False
-    hand_back(
+    job_hand_back(
         job,
-        f"worker {worker} stopped answering: back to the queue",
+        reason=f"worker {worker} stopped answering: back to the queue",
         kind=EventKind.STALLED,
         stalled_count=F("stalled_count") + 1,
     )
@@ -138,9 +138,7 @@ def jobs_redispatch_lost(*, now: dt.datetime) -> int:
         logger.warning("Redis unavailable, lost-job check skipped: %s", exc)
         return 0
     moved = sum(
-        QueueJob.objects.filter(pk__in=lost[i : i + 500], status=JobStatus.WAITING).update(
-            status=JobStatus.PENDING, enqueued_at=None, updated_at=now
-        )
+        jobs_withdraw(QueueJob.objects.filter(pk__in=lost[i : i + 500]), updated_at=now)
         for i in range(0, len(lost), 500)
     )
     if moved:

@@ -32,9 +32,15 @@ from rq import Worker
 from rq.job import Job
 from rq.queue import Queue
 
-from jobs import runner
+from jobs.lifecycle import (
+    Outcome,
+    job_attempt_fail,
+    job_claim,
+    job_hand_back,
+    job_outcome_record,
+    outcome_take,
+)
 from jobs.models import JobStatus, QueueJob, QueueWorker, WorkerStatus
-from jobs.runner import WORKER_PK_ENV, hand_back, record_attempt_failure
 from queueproject.processes import die_with_parent, pid_alive
 from queueproject.redis_client import DRIVER
 
@@ -103,9 +109,10 @@ class LedgerWorker(Worker):
             },
         )
         self.ledger_pk = row.pk
-        os.environ[WORKER_PK_ENV] = str(row.pk)  # inherited by every work horse
         for orphan in QueueJob.objects.filter(status=JobStatus.ACTIVE, worker_id=row.pk):
-            hand_back(orphan, f"worker {self.name} restarted before the attempt finished")
+            job_hand_back(
+                orphan, reason=f"worker {self.name} restarted before the attempt finished"
+            )
 
     def _forget_dead_namesake(self) -> None:
         """RQ refuses a name whose registration has not expired. If that registration is from a
@@ -169,15 +176,14 @@ class LedgerWorker(Worker):
         if ledger_job is None:
             return
         if self._stop_requested:  # SIGTERM came while claiming: leave it to another worker
-            hand_back(ledger_job, f"worker {self.name} is shutting down")
+            job_hand_back(ledger_job, reason=f"worker {self.name} is shutting down")
             self._claimed = None
             return
-        runner.claimed_by_worker = ledger_job
         try:
             self._run_horse(job, queue)
             _until_recorded(lambda: self._record(ledger_job), what=f"job {job.id}")
         finally:
-            runner.claimed_by_worker = self._claimed = None
+            self._claimed = None
 
     def _run_horse(self, job: Job, queue: Queue) -> None:
         """RQ's fork and watch. If Redis goes away meanwhile, RQ's bookkeeping fails but the horse
@@ -233,7 +239,7 @@ class LedgerWorker(Worker):
         _drop_broken_connections()
         self._claiming = True
         try:
-            ledger_job = runner.claim(job.id, worker_pk=self.ledger_pk, worker_name=self.name)
+            ledger_job = job_claim(job.id, worker_pk=self.ledger_pk, worker_name=self.name)
         except DatabaseError as exc:  # the ledger is unreachable: put the job back and wait
             logger.error("worker %s: cannot claim job %s, returning it: %s", self.name, job.id, exc)
             queue.push_job_id(job.id, at_front=True)
@@ -247,18 +253,18 @@ class LedgerWorker(Worker):
         return ledger_job
 
     def _record(self, ledger_job: QueueJob) -> None:
-        outcome = runner.outcome_take(ledger_job)
+        outcome = outcome_take(ledger_job)
         if outcome is None:
             # Killed, stopped and handed-back horses were recorded already (the compare-and-set
             # below then changes nothing); any other horse that ended silently failed its attempt.
-            outcome = runner.Outcome("failed", message="the work horse ended without an outcome")
-            if runner.record_attempt_failure(ledger_job, outcome.message) is None:
+            outcome = Outcome("failed", message="the work horse ended without an outcome")
+            if job_attempt_fail(ledger_job, message=outcome.message) is None:
                 return
         else:
-            runner.outcome_record(ledger_job, outcome)
+            job_outcome_record(ledger_job, outcome=outcome)
         self._count(outcome)
 
-    def _count(self, outcome: runner.Outcome) -> None:
+    def _count(self, outcome: Outcome) -> None:
         """Counted in memory, written with the next heartbeat (not one more query per job)."""
         self._counts["jobs_completed" if outcome.status == "completed" else "jobs_failed"] += 1
         self._counts["busy_seconds"] += outcome.seconds
@@ -275,6 +281,14 @@ class LedgerWorker(Worker):
                 conn.connection = None
         super().main_work_horse(job, queue)
 
+    def perform_job(self, job: Job, queue: Queue) -> bool:
+        """In the work horse: the entry point gets the row this worker claimed as an argument.
+        The horse's copy of RQ's job carries it in memory only (RQ deletes the job afterwards,
+        result_ttl=0, without saving its arguments again)."""
+        if self._claimed is not None:
+            job.kwargs = {**job.kwargs, "claimed": self._claimed}
+        return super().perform_job(job, queue)
+
     def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
         self._cancel_shutdown_timer()
@@ -284,14 +298,14 @@ class LedgerWorker(Worker):
         row = QueueJob.objects.filter(pk=job.id, status=JobStatus.ACTIVE).first()
         if row is None or self._claimed is None or row.run_id != self._claimed.run_id:
             return
-        outcome = runner.outcome_take(row)
+        outcome = outcome_take(row)
         if outcome is not None:  # it died after finishing (while RQ tidied up): keep the outcome
-            runner.outcome_record(row, outcome)
+            job_outcome_record(row, outcome=outcome)
         elif self._handing_back:
-            hand_back(row, f"worker {self.name} shut down before the attempt finished")
+            job_hand_back(row, reason=f"worker {self.name} shut down before the attempt finished")
         else:
-            record_attempt_failure(row, f"work horse died ({_describe_exit(ret_val)})")
-            self._count(runner.Outcome("failed"))
+            job_attempt_fail(row, message=f"work horse died ({_describe_exit(ret_val)})")
+            self._count(Outcome("failed"))
 
     # -- warm shutdown ---------------------------------------------------------------------
     def request_stop(self, signum: int, frame: Any) -> None:

@@ -17,7 +17,7 @@ from django.core.files import File
 from django.urls import reverse
 
 from jobs.errors import InvalidTransition
-from jobs.models import JobStatus
+from jobs.lifecycle import FINISHED
 from uploads.importers.base import ImportType
 from uploads.models import Upload
 from uploads.validators import PROVINCES, text
@@ -28,14 +28,12 @@ if TYPE_CHECKING:
 # openpyxl is imported where a file is written: it is ~13 MB of a worker's memory, and an
 # import with no bad rows never writes one.
 
-FINISHED: list[str] = [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED]
-
 
 class ReportNotReady(InvalidTransition):
     """The job has not finished, so its error report may still come (HTTP 409)."""
 
     def __init__(self, *, status: str) -> None:
-        self.action, self.status, self.allowed = "download the report of", status, FINISHED
+        self.action, self.status, self.allowed = "download the report of", status, list(FINISHED)
         Exception.__init__(self, f"the report is not ready: the job is {status}")
 
 

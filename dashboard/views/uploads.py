@@ -21,6 +21,7 @@ from dashboard.forms import ConfirmForm, UploadForm
 from dashboard.paging import BadCursor, page_of
 from jobs import roles
 from jobs.errors import JobError
+from jobs.lifecycle import FINISHED
 from jobs.models import JobSource, JobStatus
 from uploads import selectors, services
 from uploads.importers import IMPORT_TYPES, UnknownImportType, get_import_type
@@ -136,7 +137,7 @@ def _detail_context(request: HttpRequest, upload: Upload) -> dict[str, Any]:
         "upload": upload,
         "job": job,
         "row_errors": list(upload.errors.order_by("row_number", "id")[:ROW_ERRORS_SHOWN]),
-        "finished": job.status in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED),
+        "finished": job.status in FINISHED,
         "may_act": roles.can_act_on_job(request.user, job),
         "confirm_form": ConfirmForm(user=request.user, current=job.priority),
     }

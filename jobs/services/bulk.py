@@ -11,19 +11,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from jobs.errors import InvalidJob, InvalidTransition
+from jobs.lifecycle import FINISHED, allowed_from
 from jobs.models import JobStatus, QueueJob
 from jobs.selectors import job_counts_by_status, job_visible_list
 from jobs.services.common import Actor
-from jobs.services.control import (
-    CANCELLABLE,
-    DELETABLE,
-    RETRYABLE,
-    job_cancel,
-    job_delete,
-    job_retry,
-)
+from jobs.services.control import job_cancel, job_delete, job_retry
 
-FINISHED = [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED]
 CHUNK = 1000
 
 # Other apps register what must go with a purged job (an upload's stored files, say).
@@ -74,17 +67,23 @@ def queue_clean(*, queue: str, older_than: dt.timedelta) -> int:
 
 def jobs_retry(*, jobs: QuerySet[QueueJob], actor: Actor = None) -> int:
     """Retry every failed or cancelled job in `jobs`; returns how many were retried."""
-    return _each(jobs.filter(status__in=RETRYABLE), lambda job: job_retry(job=job, actor=actor))
+    return _each(
+        jobs.filter(status__in=allowed_from("retry")), lambda job: job_retry(job=job, actor=actor)
+    )
 
 
 def jobs_cancel(*, jobs: QuerySet[QueueJob], actor: Actor = None) -> int:
     """Cancel every unfinished job in `jobs`; returns how many were cancelled."""
-    return _each(jobs.filter(status__in=CANCELLABLE), lambda job: job_cancel(job=job, actor=actor))
+    return _each(
+        jobs.filter(status__in=allowed_from("cancel")), lambda job: job_cancel(job=job, actor=actor)
+    )
 
 
 def jobs_delete(*, jobs: QuerySet[QueueJob], actor: Actor = None) -> int:
     """Delete every job in `jobs` that is neither in Redis nor running; returns how many."""
-    return _each(jobs.filter(status__in=DELETABLE), lambda job: job_delete(job=job, actor=actor))
+    return _each(
+        jobs.filter(status__in=allowed_from("delete")), lambda job: job_delete(job=job, actor=actor)
+    )
 
 
 @dataclass(frozen=True)
@@ -96,9 +95,9 @@ class BulkAction:
 
 
 BULK_ACTIONS = {
-    "retry": BulkAction("retry", "retried", frozenset(RETRYABLE), jobs_retry),
-    "cancel": BulkAction("cancel", "cancelled", frozenset(CANCELLABLE), jobs_cancel),
-    "delete": BulkAction("delete", "deleted", frozenset(DELETABLE), jobs_delete),
+    "retry": BulkAction("retry", "retried", allowed_from("retry"), jobs_retry),
+    "cancel": BulkAction("cancel", "cancelled", allowed_from("cancel"), jobs_cancel),
+    "delete": BulkAction("delete", "deleted", allowed_from("delete"), jobs_delete),
 }
 
 

@@ -9,44 +9,21 @@ from django.utils import timezone
 
 from jobs import roles, signals
 from jobs.errors import InvalidJob, InvalidTransition
+from jobs.lifecycle import (
+    allowed_from,
+    job_cancel_from,
+    job_release,
+    job_restart,
+    job_status_now,
+    jobs_withdraw,
+    transition_check,
+)
 from jobs.models import EventKind, JobStatus, QueueJob, QueueState
-from jobs.services.common import Actor, event_record, job_transition, signal_after_commit
+from jobs.services.common import Actor, event_record, signal_after_commit
 from jobs.services.dispatch import configured_queues, jobs_dispatch, rq_enqueue, rq_remove, rq_stop
 
-CANCELLABLE = {JobStatus.PENDING, JobStatus.SCHEDULED, JobStatus.WAITING, JobStatus.ACTIVE}
-RETRYABLE = {JobStatus.FAILED, JobStatus.CANCELLED}
-PROMOTABLE = {JobStatus.PENDING, JobStatus.SCHEDULED, JobStatus.WAITING}
-DELETABLE = {
-    JobStatus.PENDING,
-    JobStatus.SCHEDULED,
-    JobStatus.COMPLETED,
-    JobStatus.FAILED,
-    JobStatus.CANCELLED,
-}
-FRESH_ATTEMPT = {
-    "attempts": 0,
-    "stalled_count": 0,
-    "error_message": "",
-    "traceback": "",
-    "result": None,
-    "scheduled_at": None,
-    "enqueued_at": None,
-    "started_at": None,
-    "completed_at": None,
-    "worker": None,
-    "progress_percent": 0,
-    "progress_stage": "",
-    "progress_message": "",
-    "progress_processed": 0,
-}
-
-
-JOB_ACTIONS = {
-    "retry": RETRYABLE,
-    "cancel": CANCELLABLE,
-    "promote": PROMOTABLE,
-    "delete": DELETABLE,
-}
+# The actions on one job, each with the statuses it takes a job from (the lifecycle's table).
+JOB_ACTIONS = {action: allowed_from(action) for action in ("retry", "cancel", "promote", "delete")}
 
 
 def job_act(*, action: str, job: QueueJob, actor: Actor = None) -> str:
@@ -68,23 +45,12 @@ def job_actions_allowed(user: Any, job: QueueJob) -> list[str]:
     return [action for action, statuses in JOB_ACTIONS.items() if job.status in statuses]
 
 
-def _current_status(job: QueueJob) -> str:
-    status = QueueJob.objects.filter(pk=job.pk).values_list("status", flat=True).first()
-    if status is None:
-        raise QueueJob.DoesNotExist(f"job {job.pk} no longer exists")
-    return str(status)
-
-
 def job_cancel(*, job: QueueJob, actor: Actor = None) -> QueueJob:
     """Cancel a job that has not finished. A waiting job leaves Redis and never runs; an active
     job's work horse is stopped (its handler's checkpoint tells what was written)."""
     while True:  # the status may move between our read and our write: re-read and try again
-        status = _current_status(job)
-        if status not in CANCELLABLE:
-            raise InvalidTransition(action="cancel", status=status, allowed=CANCELLABLE)
-        if job_transition(
-            job.pk, expected=[status], to=JobStatus.CANCELLED, completed_at=timezone.now()
-        ):
+        status = job_status_now(job.pk)
+        if job_cancel_from(job.pk, status=status):
             break
     if status == JobStatus.WAITING:
         rq_remove([job.pk])
@@ -105,11 +71,8 @@ def job_cancel(*, job: QueueJob, actor: Actor = None) -> QueueJob:
 
 def job_retry(*, job: QueueJob, actor: Actor = None) -> QueueJob:
     """Start a failed or cancelled job afresh (attempts start again; the history is kept)."""
-    status = _current_status(job)
-    if status not in RETRYABLE or not job_transition(
-        job.pk, expected=RETRYABLE, to=JobStatus.PENDING, **FRESH_ATTEMPT
-    ):
-        raise InvalidTransition(action="retry", status=_current_status(job), allowed=RETRYABLE)
+    status = job_status_now(job.pk)
+    job_restart(job.pk, status=status)
     event_record(
         job.pk, EventKind.RETRIED, status=JobStatus.PENDING, actor=actor, details={"from": status}
     )
@@ -121,11 +84,10 @@ def job_retry(*, job: QueueJob, actor: Actor = None) -> QueueJob:
 
 def job_promote(*, job: QueueJob, actor: Actor = None) -> QueueJob:
     """Run a job next, ahead of every waiting job of any priority."""
-    status = _current_status(job)
-    if status not in PROMOTABLE:
-        raise InvalidTransition(action="promote", status=status, allowed=PROMOTABLE)
+    status = job_status_now(job.pk)
+    transition_check("promote", status)
     if status == JobStatus.SCHEDULED:
-        job_transition(job.pk, expected=[status], to=JobStatus.PENDING)
+        job_release(job.pk)
     job.refresh_from_db()
     if job.status == JobStatus.WAITING:
         rq_remove([job.pk])
@@ -150,10 +112,10 @@ def jobs_promote_next(*, count: int = 1, actor: Actor = None) -> list[QueueJob]:
 
 def job_delete(*, job: QueueJob, actor: Actor = None) -> None:
     """Delete a job that is not in Redis or running (cancel those first)."""
-    status = _current_status(job)
-    deleted, _ = QueueJob.objects.filter(pk=job.pk, status__in=DELETABLE).delete()
+    status = job_status_now(job.pk)
+    deleted, _ = QueueJob.objects.filter(pk=job.pk, status__in=JOB_ACTIONS["delete"]).delete()
     if not deleted:
-        raise InvalidTransition(action="delete", status=status, allowed=DELETABLE)
+        raise InvalidTransition(action="delete", status=status, allowed=JOB_ACTIONS["delete"])
 
 
 def queue_pause(*, queue: str, actor: Actor = None) -> QueueState:
@@ -161,9 +123,7 @@ def queue_pause(*, queue: str, actor: Actor = None) -> QueueState:
     (out of Redis) and keep their place: resume dispatches them by priority, then age."""
     state = _set_paused(queue, paused=True, actor=actor)
     marker = timezone.now()  # identifies the rows this call moved (a worker may claim others)
-    QueueJob.objects.filter(queue=queue, status=JobStatus.WAITING).update(
-        status=JobStatus.PENDING, enqueued_at=None, updated_at=marker
-    )
+    jobs_withdraw(QueueJob.objects.filter(queue=queue), updated_at=marker)
     moved = QueueJob.objects.filter(queue=queue, status=JobStatus.PENDING, updated_at=marker)
     rq_remove(moved.values_list("pk", flat=True))
     return state

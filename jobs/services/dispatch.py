@@ -12,14 +12,14 @@ from uuid import UUID
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from rq import Queue
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
-from jobs.models import JobStatus, QueueJob
+from jobs.lifecycle import jobs_mark_waiting, jobs_withdraw, runnable
+from jobs.models import QueueJob
 from jobs.selectors import paused_queues
 from queueproject.redis_client import get_redis
 from queueproject.redis_settings import rq_queue_name
@@ -42,10 +42,9 @@ def jobs_dispatch(
         wanted = list(ids) if ids is not None else None
         transaction.on_commit(lambda: jobs_dispatch(ids=wanted, queue=queue, at_front=at_front))
         return 0
-    runnable = Q(status=JobStatus.PENDING) | Q(
-        status=JobStatus.SCHEDULED, scheduled_at__lte=timezone.now()
+    candidates = QueueJob.objects.filter(runnable(now=timezone.now())).exclude(
+        queue__in=paused_queues()
     )
-    candidates = QueueJob.objects.filter(runnable).exclude(queue__in=paused_queues())
     if ids is not None:
         id_list = list(ids)
         if len(id_list) > CHUNK:  # each priority level is its own RQ list: order survives chunks
@@ -68,16 +67,12 @@ def jobs_dispatch(
 
 def _dispatch_chunk(ids: list[UUID], *, at_front: bool) -> int:
     marker = timezone.now()  # identifies the rows this call claimed
-    runnable = Q(status=JobStatus.PENDING) | Q(status=JobStatus.SCHEDULED, scheduled_at__lte=marker)
-    QueueJob.objects.filter(runnable, pk__in=ids).update(
-        status=JobStatus.WAITING, enqueued_at=marker, updated_at=marker
-    )
-    claimed = QueueJob.objects.filter(pk__in=ids, status=JobStatus.WAITING, enqueued_at=marker)
+    claimed = jobs_mark_waiting(ids, marker=marker)
     rows = list(claimed.order_by("priority", "created_at"))
     try:
         rq_enqueue(rows, at_front=at_front)
     except redis.RedisError as exc:
-        claimed.update(status=JobStatus.PENDING, enqueued_at=None)
+        jobs_withdraw(claimed)
         logger.warning("Redis unavailable, %d jobs stay pending: %s", len(rows), exc)
         return -1
     return len(rows)

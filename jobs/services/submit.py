@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from jobs import roles, signals
 from jobs.errors import InvalidJob, QueueFull
+from jobs.lifecycle import job_build
 from jobs.models import JobSource, JobStatus, QueueJob
 from jobs.registry import JobType, UnknownJobType, client_job_types, get_job_type
 from jobs.selectors import queue_max_waiting
@@ -117,7 +118,8 @@ def _build(spec: JobSpec, *, index: int, user: Any, source: str, internal: bool)
     if len(spec.batch_id) > 64:
         raise InvalidJob(f"{where}batch_id is longer than 64 characters")
     scheduled_at = _scheduled_at(where, spec.scheduled_at)
-    return QueueJob(
+    return job_build(
+        scheduled_at=scheduled_at,
         type=job_type.key,
         queue=queue,
         priority=priority,
@@ -128,8 +130,6 @@ def _build(spec: JobSpec, *, index: int, user: Any, source: str, internal: bool)
         if spec.backoff_base is not None
         else job_type.backoff_base,
         backoff_max_seconds=job_type.backoff_max,
-        scheduled_at=scheduled_at,
-        status=JobStatus.SCHEDULED if scheduled_at else JobStatus.PENDING,
         created_by=user,
         source=source,
         batch_id=spec.batch_id,

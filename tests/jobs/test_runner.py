@@ -1,4 +1,4 @@
-"""The runner's claim and completion as the ledger and a live subscriber see them."""
+"""A claim and a completion as the ledger and a live subscriber see them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 
-from jobs import runner
+from jobs import lifecycle
 from jobs.models import EventKind, JobStatus, QueueJob
 from jobs.services import JobSpec, job_submit, queue_pause
 from queueproject.asgi import application
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_a_claimed_job_is_active_on_its_first_attempt_with_a_started_event() -> None:
     job = job_submit(spec=JobSpec(type="system.noop", data={"n": 1}))
-    claimed = runner.claim(str(job.pk), worker_name="w-7")
+    claimed = lifecycle.job_claim(str(job.pk), worker_name="w-7")
     assert claimed is not None
     job.refresh_from_db()
     assert (job.status, job.attempts, job.run_id) == (JobStatus.ACTIVE, 1, claimed.run_id)
@@ -34,8 +34,8 @@ def test_a_claimed_job_is_active_on_its_first_attempt_with_a_started_event() -> 
 
 def test_a_job_already_claimed_is_not_claimed_again() -> None:
     job = job_submit(spec=JobSpec(type="system.noop"))
-    assert runner.claim(str(job.pk)) is not None
-    assert runner.claim(str(job.pk)) is None
+    assert lifecycle.job_claim(str(job.pk)) is not None
+    assert lifecycle.job_claim(str(job.pk)) is None
     job.refresh_from_db()
     assert job.attempts == 1
     assert job.events.filter(kind=EventKind.STARTED).count() == 1
@@ -44,7 +44,7 @@ def test_a_job_already_claimed_is_not_claimed_again() -> None:
 def test_a_job_of_a_paused_queue_is_not_started_but_goes_back_to_pending() -> None:
     queue_pause(queue="default")
     job = make_job(status=JobStatus.WAITING)  # dispatched just before the pause took effect
-    assert runner.claim(str(job.pk)) is None
+    assert lifecycle.job_claim(str(job.pk)) is None
     job.refresh_from_db()
     assert (job.status, job.attempts, job.started_at) == (JobStatus.PENDING, 0, None)
     assert not job.events.filter(kind=EventKind.STARTED).exists()
@@ -52,9 +52,11 @@ def test_a_job_of_a_paused_queue_is_not_started_but_goes_back_to_pending() -> No
 
 def test_a_completed_attempt_keeps_its_result_and_says_how_long_it_took() -> None:
     job = job_submit(spec=JobSpec(type="system.noop"))
-    claimed = runner.claim(str(job.pk))
+    claimed = lifecycle.job_claim(str(job.pk))
     assert claimed is not None
-    runner.outcome_record(claimed, runner.Outcome("completed", result={"rows": 3}, seconds=0.25))
+    lifecycle.job_outcome_record(
+        claimed, outcome=lifecycle.Outcome("completed", result={"rows": 3}, seconds=0.25)
+    )
     job.refresh_from_db()
     assert (job.status, job.result, job.progress_percent) == ("completed", {"rows": 3}, 100)
     assert job.completed_at is not None

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from rq import Queue
 
-from jobs import runner
+from jobs import lifecycle
 from jobs.errors import InvalidJob, InvalidTransition, PriorityNotAllowed, QueueFull
 from jobs.maintenance import maintenance_tick
 from jobs.models import EventKind, JobStatus, QueueJob
@@ -237,7 +237,7 @@ def race_start_and_cancel(job: QueueJob) -> QueueJob | None:
     def start() -> None:
         barrier.wait()
         try:
-            claimed.append(runner.claim(str(job.pk)))
+            claimed.append(lifecycle.job_claim(str(job.pk)))
         finally:
             connection.close()
 
@@ -281,16 +281,18 @@ def test_suspended_processing_holds_every_queue_until_resumed() -> None:
 
 def test_a_stale_attempt_cannot_complete_over_its_successor() -> None:
     job = job_submit(spec=JobSpec(type="system.noop"))
-    stale = runner.claim(str(job.pk))
+    stale = lifecycle.job_claim(str(job.pk))
     assert stale is not None
-    runner.hand_back(stale, "worker went silent")  # back to the queue, attempt not counted
-    successor = runner.claim(str(job.pk))
+    lifecycle.job_hand_back(
+        stale, reason="worker went silent"
+    )  # back to the queue, attempt not counted
+    successor = lifecycle.job_claim(str(job.pk))
     assert successor is not None
     assert successor.attempts == stale.attempts  # same attempt number: the run tells them apart
-    assert runner._complete(stale, {"from": "stale"}, seconds=0.1) is False
+    assert lifecycle.job_complete(stale, result={"from": "stale"}, seconds=0.1) is False
     job.refresh_from_db()
     assert (job.status, job.run_id) == (JobStatus.ACTIVE, successor.run_id)
-    assert runner._complete(successor, {"from": "successor"}, seconds=0.1) is True
+    assert lifecycle.job_complete(successor, result={"from": "successor"}, seconds=0.1) is True
     job.refresh_from_db()
     assert job.result == {"from": "successor"}
 

@@ -15,13 +15,13 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jobs.errors import JobError
+from jobs.lifecycle import FINISHED
 from jobs.models import JobSource, JobStatus, QueueJob
 from uploads.importers import IMPORT_TYPES
 from uploads.models import ErrorPolicy, ImportMode, Upload
 from uploads.readers import FileRefused
 from uploads.services import InvalidUpload, upload_create
 
-FINISHED = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
 PLAIN_PROGRESS_EVERY = 5.0  # seconds between progress lines when stdout is not a terminal
 
 
