@@ -1,7 +1,7 @@
 """Live-progress delivery latency: from a worker-like process's publish to each WebSocket client's
 receive, with 1, 10 and 100 clients subscribed to one job (goal: p99 <= 100 ms at 100 clients).
 
-Ours: the publishing process calls jobs.events.job_publish (the path a work horse's progress
+Ours: the publishing process calls jobs.live.job_publish (the path a work horse's progress
 takes: channels-redis group_send from its long-lived publisher), daphne's consumers forward the
 snapshot, the clients (one asyncio process, `websockets`) stamp its arrival.
 Baseline, side by side: the same payloads over bare Redis pub/sub to the same number of
@@ -115,7 +115,7 @@ def publish(kind: str, *, job_id: str | None, messages: int, interval: float) ->
             redis.publish(BASELINE_CHANNEL, json.dumps({"n": n, "sent": time.time()}))
             time.sleep(interval)
         return
-    from jobs.events import job_publish, publisher_drain
+    from jobs.live import job_publish, publisher_drain
     from jobs.models import QueueJob
 
     job = QueueJob.objects.get(pk=job_id)

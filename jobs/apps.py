@@ -8,9 +8,9 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from jobs import events
+        from jobs import live
 
-        events.connect()
+        live.connect()
         from jobs import prometheus
 
         prometheus.receivers_connect()  # wait/run histograms for GET /metrics

@@ -3,7 +3,7 @@
 Every problem with a client's message is answered on the socket with
 `{"type": "error", "code", "message"}` and the connection stays open; only a client without
 valid credentials is closed (4401 after the error message). Messages to clients are the
-snapshots jobs.events builds.
+snapshots jobs.live builds.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from jobs import roles
-from jobs.events import (
+from jobs.live import (
+    CHANNEL_TYPE,
     DASHBOARD_GROUP,
     DASHBOARD_INTERVAL,
-    EVENT_TYPE,
     Message,
     job_group,
     job_messages,
@@ -74,7 +74,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # Channels hops to a thread to close stale database connections before every handler;
         # live messages touch no database, and that hop per socket per message was most of the
         # delivery time with a hundred sockets watching one job.
-        if message["type"] == EVENT_TYPE:
+        if message["type"] == CHANNEL_TYPE:
             await self.live_messages(message)
         else:
             await super().dispatch(message)

@@ -18,8 +18,8 @@ from rq.timeouts import JobTimeoutException
 
 from jobs.context import JobContext
 from jobs.errors import JobCancelled
-from jobs.events import publisher_drain
 from jobs.lifecycle import Outcome, job_claim, job_outcome_record, outcome_publish
+from jobs.live import publisher_drain
 from jobs.models import QueueJob
 from jobs.registry import PermanentError, UnknownJobType, get_job_type
 from jobs.text import sanitise, text_problem

@@ -5,7 +5,7 @@ bulk_upload_failed."""
 
 from __future__ import annotations
 
-from jobs.events import Message, live_messages
+from jobs.live import Message, live_messages
 from jobs.models import JobStatus, QueueJob
 from jobs.snapshots import job_progress
 from uploads.importing import IMPORT_JOB_TYPE

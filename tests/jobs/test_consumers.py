@@ -14,7 +14,7 @@ from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from jobs.context import JobContext
-from jobs.events import job_publish
+from jobs.live import job_publish
 from jobs.models import JobStatus, QueueJob
 from jobs.services.control import job_cancel, job_retry
 from jobs.services.submit import JobSpec, job_submit

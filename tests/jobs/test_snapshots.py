@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from jobs.api.serializers import JobSerializer
-from jobs.events import job_status_message
+from jobs.live import job_status_message
 from jobs.models import JobStatus
 from tests.factories import make_job
 from uploads.live import upload_messages

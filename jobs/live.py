@@ -27,10 +27,10 @@ from jobs.models import QueueJob
 from jobs.snapshots import job_snapshot
 from queueproject.times import iso_ms
 
-logger = logging.getLogger("jobs.events")
+logger = logging.getLogger("jobs.live")
 
 DASHBOARD_GROUP = "dashboard"
-EVENT_TYPE = "live.messages"  # the channel-layer event; consumers handle it as live_messages
+CHANNEL_TYPE = "live.messages"  # the channel-layer type; consumers handle it as live_messages
 PUBLISH_INTERVAL = 0.25  # about 4 messages a second per job
 DASHBOARD_INTERVAL = 0.5  # queue counts change at most twice a second
 SEND_TIMEOUT = 2.0
@@ -213,7 +213,7 @@ class Publisher:
             group = next(iter(self._due))
             messages = list(self._due.pop(group).values())
             try:
-                event = {"type": EVENT_TYPE, "messages": messages}
+                event = {"type": CHANNEL_TYPE, "messages": messages}
                 await asyncio.wait_for(self._layer.group_send(group, event), SEND_TIMEOUT)
             except Exception as exc:
                 self._complain(f"send to {group}", exc)
@@ -300,12 +300,12 @@ def _on_change_reread(sender: Any, *, job: QueueJob, **kwargs: Any) -> None:
 
 def connect() -> None:
     """Publish every lifecycle signal (called once, from the app's ready())."""
-    signals.job_progress.connect(_on_progress, dispatch_uid="jobs.events.progress")
-    signals.job_submitted.connect(_on_change, dispatch_uid="jobs.events.submitted")
-    signals.job_started.connect(_on_change, dispatch_uid="jobs.events.started")
+    signals.job_progress.connect(_on_progress, dispatch_uid="jobs.live.progress")
+    signals.job_submitted.connect(_on_change, dispatch_uid="jobs.live.submitted")
+    signals.job_started.connect(_on_change, dispatch_uid="jobs.live.started")
     # The runner sends job_completed with the row its UPDATE returned.
-    signals.job_completed.connect(_on_change, dispatch_uid="jobs.events.completed")
-    signals.job_failed.connect(_on_change_reread, dispatch_uid="jobs.events.failed")
+    signals.job_completed.connect(_on_change, dispatch_uid="jobs.live.completed")
+    signals.job_failed.connect(_on_change_reread, dispatch_uid="jobs.live.failed")
     # job_cancel re-reads the row after cancelling it; a horse writes no progress past a cancel.
-    signals.job_cancelled.connect(_on_change, dispatch_uid="jobs.events.cancelled")
-    signals.job_requeued.connect(_on_change_reread, dispatch_uid="jobs.events.requeued")
+    signals.job_cancelled.connect(_on_change, dispatch_uid="jobs.live.cancelled")
+    signals.job_requeued.connect(_on_change_reread, dispatch_uid="jobs.live.requeued")

@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.test import override_settings
 
-from jobs.events import Publisher
+from jobs.live import Publisher
 
 UNREACHABLE = {
     "default": {
