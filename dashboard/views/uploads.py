@@ -23,13 +23,11 @@ from jobs import roles
 from jobs.errors import JobError
 from jobs.lifecycle import FINISHED
 from jobs.models import JobSource, JobStatus
-from uploads import selectors, services
+from uploads import reports, selectors, services
 from uploads.importers import IMPORT_TYPES, UnknownImportType, get_import_type
 from uploads.models import Upload
 from uploads.readers import FileRefused
-from uploads.reports import template_build
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROW_ERRORS_SHOWN = 20
 
 
@@ -199,10 +197,7 @@ def upload_report(request: HttpRequest, job_id: UUID) -> FileResponse:
     upload = _upload_or_404(request.user, job_id)
     if not upload.error_report:
         raise Http404("this upload has no error report")
-    name = f"{upload.original_name.rsplit('.', 1)[0]}-errors.xlsx"
-    return FileResponse(
-        upload.error_report.open("rb"), as_attachment=True, filename=name, content_type=XLSX
-    )
+    return reports.error_report_download(upload)
 
 
 @login_required
@@ -220,6 +215,4 @@ def template_download(request: HttpRequest, import_type: str) -> HttpResponse:
         importer = get_import_type(import_type)
     except UnknownImportType:
         raise Http404("no such import type") from None
-    response = HttpResponse(template_build(importer), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{import_type}-template.xlsx"'
-    return response
+    return reports.template_download(importer)

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from jobs import runner
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
 from uploads.models import Member, Upload
+from uploads.reports import XLSX
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media_root")]
 
@@ -121,6 +122,18 @@ def test_the_error_report_and_the_template_download(browser_as, tmp_path) -> Non
     assert template.status_code == 200
     header = [c.value for c in next(load_workbook(io.BytesIO(template.content)).active.rows)]
     assert "id_number" in header
+
+
+def test_the_downloads_carry_the_names_and_type_the_api_gives(browser_as, tmp_path) -> None:
+    client = browser_as("alice")
+    job_id = upload(client, members_csv(tmp_path, 10, bad_every=5), priority="10")
+    runner.execute(job_id)
+    report = client.get(f"/dashboard/uploads/{job_id}/report/")
+    assert report["Content-Disposition"] == 'attachment; filename="members-errors.xlsx"'
+    assert report["Content-Type"] == XLSX
+    template = client.get("/dashboard/templates/devices/")
+    assert template["Content-Disposition"] == 'attachment; filename="devices-template.xlsx"'
+    assert template["Content-Type"] == XLSX
 
 
 def test_a_dry_run_shows_what_it_would_do_and_confirm_imports_it(browser_as, tmp_path) -> None:

@@ -38,9 +38,8 @@ from uploads.api.serializers import (
 from uploads.importers import IMPORT_TYPES, UnknownImportType, get_import_type
 from uploads.importing import IMPORT_QUEUE
 from uploads.models import Upload
-from uploads.reports import error_report_check, template_build
+from uploads.reports import XLSX, error_report_check, error_report_download, template_download
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOADS = UploadStatusSerializer(many=True)
 TYPES = sorted(IMPORT_TYPES)
 STATUS_EXAMPLE = {
@@ -235,10 +234,7 @@ class ErrorsView(UploadView):
         error_report_check(upload)
         if not upload.error_report:
             raise exceptions.NotFound("this upload has no error report: it had no bad rows")
-        name = f"{upload.original_name.rsplit('.', 1)[0]}-errors.xlsx"
-        return FileResponse(
-            upload.error_report.open("rb"), as_attachment=True, filename=name, content_type=XLSX
-        )
+        return error_report_download(upload)
 
 
 class TemplateView(APIView):
@@ -251,9 +247,7 @@ class TemplateView(APIView):
             importer = get_import_type(import_type)
         except UnknownImportType as exc:
             raise exceptions.NotFound(str(exc)) from None
-        response = HttpResponse(template_build(importer), content_type=XLSX)
-        response["Content-Disposition"] = f'attachment; filename="{import_type}-template.xlsx"'
-        return response
+        return template_download(importer)
 
 
 class HistoryView(APIView):
