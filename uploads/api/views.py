@@ -17,7 +17,7 @@ from jobs import services as job_services
 from jobs.api import examples
 from jobs.api import views as job_views
 from jobs.api.idempotency import idempotent
-from jobs.api.permissions import JobAccess, QueueOperator
+from jobs.api.permissions import QueueOperator
 from jobs.api.serializers import QueueSwitchSerializer
 from jobs.api.views import JOB_ID, LIMIT, job_id_or_404, query_limit
 from queueproject.api.envelope import ok
@@ -105,10 +105,9 @@ def file_schema(errors: list[int], parameters: list[OpenApiParameter]):  # type:
     return extend_schema(responses=responses, parameters=parameters)
 
 
-class UploadView(APIView):
-    """A view on one upload, found by its job id; an upload the user may not see is 404."""
-
-    permission_classes = [JobAccess]
+class UploadView(job_views.OneJobView):
+    """A view on one upload, found by its job id, with the queue API's rule for one job: an
+    upload the user may not see is 404, and acting on it needs the right to act on its job."""
 
     def get_upload(self, job_id: str) -> Upload:
         try:
