@@ -158,6 +158,15 @@ def test_a_dry_run_shows_what_it_would_do_and_confirm_imports_it(browser_as, tmp
     assert "Not confirmed:" in text(again)
 
 
+def test_confirm_and_cancel_need_the_right_to_act_on_the_uploads_job(browser_as, tmp_path) -> None:
+    job_id = upload(browser_as("alice"), members_csv(tmp_path, 10), priority="10", dry_run="on")
+    for part in ("confirm/", "cancel/"):
+        assert browser_as("bob").post(f"/dashboard/uploads/{job_id}/{part}").status_code == 404
+        assert browser_as("viewer").post(f"/dashboard/uploads/{job_id}/{part}").status_code == 403
+    cancelled = browser_as("alice").post(f"/dashboard/uploads/{job_id}/cancel/", follow=True)
+    assert "Upload cancelled: the rows written so far stay." in text(cancelled)
+
+
 def test_the_uploads_list_shows_history_and_statistics_at_a_constant_query_count(
     browser_as, tmp_path
 ) -> None:
