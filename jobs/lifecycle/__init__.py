@@ -17,7 +17,7 @@ from jobs.lifecycle.attempt import (
     job_complete,
     job_hand_back,
 )
-from jobs.lifecycle.history import Actor, event_record, signal_after_commit
+from jobs.lifecycle.history import Actor, event_record, move_record, signal_after_commit
 from jobs.lifecycle.moves import (
     job_build,
     job_cancel_from,
@@ -63,6 +63,7 @@ __all__ = [
     "job_status_now",
     "jobs_mark_waiting",
     "jobs_withdraw",
+    "move_record",
     "outcome_publish",
     "outcome_take",
     "runnable",

@@ -15,7 +15,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from jobs import signals
-from jobs.lifecycle.history import event_record
+from jobs.lifecycle.history import move_record
 from jobs.lifecycle.moves import job_move
 from jobs.lifecycle.retry import FailureDecision, failure_decide
 from jobs.lifecycle.sql import CLAIM, COMPLETE, job_update
@@ -56,13 +56,7 @@ def job_claim(
             expected=_CLAIM_FROM,
         )
         if job is not None:
-            event_record(
-                job.pk,
-                EventKind.STARTED,
-                status=JobStatus.ACTIVE,
-                attempt=job.attempts,
-                worker_name=worker_name,
-            )
+            move_record("claim", job.pk, attempt=job.attempts, worker_name=worker_name)
     if job is None:
         _explain_skip(job_id)
         return None
@@ -76,12 +70,7 @@ def _explain_skip(job_id: str) -> None:
         logger.info("job %s no longer exists: skipped", job_id)
     elif status == JobStatus.WAITING:  # its queue was paused after dispatch
         if job_move("withdraw", job_id):
-            event_record(
-                job_id,
-                EventKind.HANDED_BACK,
-                status=JobStatus.PENDING,
-                message="queue paused: back to pending",
-            )
+            move_record("withdraw", job_id, message="queue paused: back to pending")
     else:
         logger.info(
             "job %s is %s, not waiting: skipped (a cancel or another worker won)", job_id, status
@@ -103,13 +92,8 @@ def job_complete(job: QueueJob, *, result: Any, seconds: float) -> bool:
             run_id=job.run_id,
         )
         if row is not None:
-            event_record(
-                job.pk,
-                EventKind.COMPLETED,
-                status=JobStatus.COMPLETED,
-                attempt=job.attempts,
-                message=f"completed in {seconds * 1000:.0f} ms",
-            )
+            took = f"completed in {seconds * 1000:.0f} ms"
+            move_record("complete", job.pk, attempt=job.attempts, message=took)
     if row is None:
         logger.info("job %s finished but is no longer this attempt's: result discarded", job.pk)
         return False
@@ -183,22 +167,13 @@ def _failure_fields(decision: FailureDecision, *, now: Any) -> dict[str, Any]:
 def _record_failure(
     job: QueueJob, decision: FailureDecision, *, message: str, details: dict[str, Any]
 ) -> None:
-    event_record(
-        job.pk,
-        EventKind.FAILED,
-        status=decision.status,
-        attempt=job.attempts,
-        message=message,
-        details=details,
-    )
+    attempt = job.attempts
+    move_record(decision.action, job.pk, attempt=attempt, message=message, details=details)
     if decision.retry_at is not None:
-        event_record(
-            job.pk,
-            EventKind.RETRY_SCHEDULED,
-            status=JobStatus.SCHEDULED,
-            attempt=job.attempts,
-            details=details,
-            message=f"retry in {details['retry_in_seconds']:.1f} s",
+        retry_in = f"retry in {details['retry_in_seconds']:.1f} s"
+        kind = EventKind.RETRY_SCHEDULED
+        move_record(
+            "retry_later", job.pk, kind=kind, attempt=attempt, details=details, message=retry_in
         )
 
 
@@ -208,9 +183,7 @@ def _next_step(details: dict[str, Any], *, permanent: bool) -> str:
     return "job failed, no retry (permanent error)" if permanent else "job failed, no attempts left"
 
 
-def job_hand_back(
-    job: QueueJob, *, reason: str, kind: str = EventKind.HANDED_BACK, **fields: Any
-) -> bool:
+def job_hand_back(job: QueueJob, *, reason: str, kind: str = "", **fields: Any) -> bool:
     """Return an interrupted attempt to the queue without counting it against max_attempts
     (warm shutdown, a dead worker) and dispatch it again. Returns False if the attempt had
     already lost the job."""
@@ -226,7 +199,7 @@ def job_hand_back(
         **fields,
     )
     if moved:
-        event_record(job.pk, kind, status=JobStatus.PENDING, attempt=job.attempts, message=reason)
+        move_record("hand_back", job.pk, kind=kind, attempt=job.attempts, message=reason)
         jobs_dispatch(ids=[job.pk])
         signals.job_requeued.send_robust(sender=QueueJob, job=job)
     return bool(moved)

@@ -12,6 +12,7 @@ from django.db import connections, router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from jobs.lifecycle.table import TRANSITIONS
 from jobs.models import JobEvent, QueueJob
 from jobs.text import sanitise
 
@@ -55,6 +56,13 @@ def event_record(
         cursor.execute(
             f"INSERT INTO {JobEvent._meta.db_table} ({columns}) VALUES ({placeholders})", params
         )
+
+
+def move_record(action: str, job_id: UUID | str, *, kind: str = "", **fields: Any) -> None:
+    """Record in the job's history the event `action` leaves (or `kind`), with the status the
+    table says it moved the job to: the history never names a status the move did not make."""
+    move = TRANSITIONS[action]
+    event_record(job_id, kind or move.event, status=move.target or "", **fields)
 
 
 def signal_after_commit(signal: Signal, job: QueueJob, **details: Any) -> None:

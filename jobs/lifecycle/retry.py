@@ -20,8 +20,12 @@ class FailureDecision:
     delay: float | None = None
 
     @property
+    def action(self) -> str:
+        return "retry_later" if self.retry_at is not None else "fail"
+
+    @property
     def status(self) -> str:
-        return target_of("retry_later" if self.retry_at is not None else "fail")
+        return target_of(self.action)
 
 
 def backoff_delay(

@@ -5,34 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jobs.errors import InvalidTransition
-from jobs.models import JobStatus
+from jobs.models import EventKind, JobStatus
 
 
 @dataclass(frozen=True)
 class Transition:
     """An action takes a job in one of `sources` to `target` (None: the status stays, as when a
-    promotion reorders a waiting job, or the row goes, as when it is deleted)."""
+    promotion reorders a waiting job, or the row goes, as when it is deleted), and leaves `event`
+    in the job's history (none for dispatch, release and delete)."""
 
     sources: frozenset[str]
     target: str | None
+    event: str = ""
 
 
-def _t(sources: set[JobStatus], target: JobStatus | None) -> Transition:
-    return Transition(frozenset(sources), target)
+def _t(sources: set[JobStatus], target: JobStatus | None, event: str = "") -> Transition:
+    return Transition(frozenset(sources), target, event)
 
 
-_S = JobStatus
+_S, _E = JobStatus, EventKind
 TRANSITIONS: dict[str, Transition] = {
     "dispatch": _t({_S.PENDING, _S.SCHEDULED}, _S.WAITING),  # handed to Redis
-    "withdraw": _t({_S.WAITING}, _S.PENDING),  # out of Redis: refused, paused, lost
-    "claim": _t({_S.WAITING}, _S.ACTIVE),  # a worker starts an attempt
-    "complete": _t({_S.ACTIVE}, _S.COMPLETED),
-    "retry_later": _t({_S.ACTIVE}, _S.SCHEDULED),  # a failed attempt with attempts left
-    "fail": _t({_S.ACTIVE}, _S.FAILED),  # attempts spent, or a permanent error
-    "hand_back": _t({_S.ACTIVE}, _S.PENDING),  # an interrupted attempt, not counted
-    "cancel": _t({_S.PENDING, _S.SCHEDULED, _S.WAITING, _S.ACTIVE}, _S.CANCELLED),
-    "retry": _t({_S.FAILED, _S.CANCELLED}, _S.PENDING),  # a fresh start, history kept
-    "promote": _t({_S.PENDING, _S.SCHEDULED, _S.WAITING}, None),  # run next
+    "withdraw": _t({_S.WAITING}, _S.PENDING, _E.HANDED_BACK),  # out of Redis: refused, paused, lost
+    "claim": _t({_S.WAITING}, _S.ACTIVE, _E.STARTED),  # a worker starts an attempt
+    "complete": _t({_S.ACTIVE}, _S.COMPLETED, _E.COMPLETED),
+    "retry_later": _t({_S.ACTIVE}, _S.SCHEDULED, _E.FAILED),  # a failed attempt, attempts left
+    "fail": _t({_S.ACTIVE}, _S.FAILED, _E.FAILED),  # attempts spent, or a permanent error
+    "hand_back": _t({_S.ACTIVE}, _S.PENDING, _E.HANDED_BACK),  # interrupted, not counted
+    "cancel": _t({_S.PENDING, _S.SCHEDULED, _S.WAITING, _S.ACTIVE}, _S.CANCELLED, _E.CANCELLED),
+    "retry": _t({_S.FAILED, _S.CANCELLED}, _S.PENDING, _E.RETRIED),  # afresh, history kept
+    "promote": _t({_S.PENDING, _S.SCHEDULED, _S.WAITING}, None, _E.PROMOTED),  # run next
     "release": _t({_S.SCHEDULED}, _S.PENDING),  # a promoted scheduled job is due now
     "delete": _t({_S.PENDING, _S.SCHEDULED, _S.COMPLETED, _S.FAILED, _S.CANCELLED}, None),
 }

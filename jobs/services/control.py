@@ -16,6 +16,7 @@ from jobs.lifecycle import (
     job_restart,
     job_status_now,
     jobs_withdraw,
+    move_record,
     transition_check,
 )
 from jobs.models import EventKind, JobStatus, QueueJob, QueueState
@@ -57,14 +58,7 @@ def job_cancel(*, job: QueueJob, actor: Actor = None) -> QueueJob:
     elif status == JobStatus.ACTIVE:
         rq_stop(job.pk)
     job.refresh_from_db()
-    event_record(
-        job.pk,
-        EventKind.CANCELLED,
-        status=JobStatus.CANCELLED,
-        attempt=job.attempts,
-        actor=actor,
-        details={"from": status},
-    )
+    move_record("cancel", job.pk, attempt=job.attempts, actor=actor, details={"from": status})
     signal_after_commit(signals.job_cancelled, job, previous=status)
     return job
 
@@ -73,9 +67,7 @@ def job_retry(*, job: QueueJob, actor: Actor = None) -> QueueJob:
     """Start a failed or cancelled job afresh (attempts start again; the history is kept)."""
     status = job_status_now(job.pk)
     job_restart(job.pk, status=status)
-    event_record(
-        job.pk, EventKind.RETRIED, status=JobStatus.PENDING, actor=actor, details={"from": status}
-    )
+    move_record("retry", job.pk, actor=actor, details={"from": status})
     transaction.on_commit(lambda: jobs_dispatch(ids=[job.pk]))
     job.refresh_from_db()
     signal_after_commit(signals.job_requeued, job)
