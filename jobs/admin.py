@@ -12,25 +12,35 @@ from jobs.models import JobEvent, QueueJob, QueueMetric, QueueWorker
 from jobs.services import jobs_act
 from jobs.services.control import job_actions_allowed
 
+# (background, text) of a badge, by what a status means: the dashboard's badges (base.css) in
+# the same colours. A job's and a worker's statuses that mean alike look alike.
+QUEUED = ("#e8eefc", "#23449a")
+LATER = ("#efe8fc", "#5b2f9a")
+WORKING = ("#e1f1fb", "#075a8a")
+FINE = ("#e3f4e8", "#1f6a35")
+BROKEN = ("#fbe4e2", "#a3231b")
+ENDED = ("#ececec", "#555555")
+HELD = ("#fff0d6", "#8a5200")
+OTHER = ("#e6e9ef", "#3a4252")
 STATUS_COLOURS = {
-    "pending": ("#e8eefc", "#23449a"),
-    "waiting": ("#e8eefc", "#23449a"),
-    "scheduled": ("#efe8fc", "#5b2f9a"),
-    "active": ("#e1f1fb", "#075a8a"),
-    "busy": ("#e1f1fb", "#075a8a"),
-    "completed": ("#e3f4e8", "#1f6a35"),
-    "idle": ("#e3f4e8", "#1f6a35"),
-    "failed": ("#fbe4e2", "#a3231b"),
-    "dead": ("#fbe4e2", "#a3231b"),
-    "cancelled": ("#ececec", "#555555"),
-    "stopped": ("#ececec", "#555555"),
-    "suspended": ("#fff0d6", "#8a5200"),
+    "pending": QUEUED,
+    "waiting": QUEUED,
+    "scheduled": LATER,
+    "active": WORKING,
+    "busy": WORKING,
+    "completed": FINE,
+    "idle": FINE,
+    "failed": BROKEN,
+    "dead": BROKEN,
+    "cancelled": ENDED,
+    "stopped": ENDED,
+    "suspended": HELD,
 }
 
 
 def status_badge(status: str) -> str:
     """A status as the dashboard shows it: a coloured badge."""
-    background, colour = STATUS_COLOURS.get(status, ("#e6e9ef", "#3a4252"))
+    background, colour = STATUS_COLOURS.get(status, OTHER)
     return format_html(
         '<span style="background:{};color:{};padding:1px 8px;border-radius:9px;'
         'font-weight:600;white-space:nowrap">{}</span>',

@@ -1,4 +1,5 @@
-"""Files we hand back: the error report of an upload and the template of an import type.
+"""Files we hand back: the error report of an upload and the template of an import type, and
+the downloads that serve them (the API's and the pages' alike: one file name, one content type).
 
 Both are xlsx written in streaming mode. An error report is a file people fix and upload again:
 its values are the values given, and a text value is always a typed text cell (an inline string,
@@ -14,6 +15,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from django.core.files import File
+from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 
 from jobs.errors import InvalidTransition
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 # openpyxl is imported where a file is written: it is ~13 MB of a worker's memory, and an
 # import with no bad rows never writes one.
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ReportNotReady(InvalidTransition):
@@ -145,3 +149,19 @@ def template_build(importer: type[ImportType]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def error_report_download(upload: Upload) -> FileResponse:
+    """The upload's error report as an attachment named after the file that was uploaded:
+    `members.csv` gives `members-errors.xlsx`. The caller checks that the upload has one."""
+    name = f"{upload.original_name.rsplit('.', 1)[0]}-errors.xlsx"
+    return FileResponse(
+        upload.error_report.open("rb"), as_attachment=True, filename=name, content_type=XLSX
+    )
+
+
+def template_download(importer: type[ImportType]) -> HttpResponse:
+    """The import type's template as an attachment: `members-template.xlsx`."""
+    response = HttpResponse(template_build(importer), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{importer.key}-template.xlsx"'
+    return response

@@ -22,14 +22,12 @@ from dashboard.paging import BadCursor, page_of
 from jobs import roles
 from jobs.errors import JobError
 from jobs.lifecycle import FINISHED
-from jobs.models import JobSource, JobStatus
-from uploads import selectors, services
+from jobs.models import JobSource, JobStatus, QueueJob
+from uploads import reports, selectors, services
 from uploads.importers import IMPORT_TYPES, UnknownImportType, get_import_type
 from uploads.models import Upload
 from uploads.readers import FileRefused
-from uploads.reports import template_build
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROW_ERRORS_SHOWN = 20
 
 
@@ -38,6 +36,15 @@ def _upload_or_404(user: Any, job_id: UUID) -> Upload:
         return selectors.upload_for_job(job_id, visible_to=user)
     except Upload.DoesNotExist:
         raise Http404("no such upload") from None
+
+
+def _upload_to_act_on(request: HttpRequest, job_id: UUID) -> tuple[Upload, QueueJob]:
+    """The upload and its job, when the user may act on that job (404 when the upload is not
+    theirs to see, 403 when they may see but not change it), as the job pages rule."""
+    upload = _upload_or_404(request.user, job_id)
+    assert upload.job is not None
+    access.require_job_action(request.user, upload.job)
+    return upload, upload.job
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -160,10 +167,8 @@ def upload_panel(request: HttpRequest, job_id: UUID) -> HttpResponse:
 @require_POST
 def upload_confirm(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """Import a dry run for real, as a new job."""
-    upload = _upload_or_404(request.user, job_id)
-    assert upload.job is not None
-    access.require_job_action(request.user, upload.job)
-    form = ConfirmForm(request.POST, user=request.user, current=upload.job.priority)
+    upload, job = _upload_to_act_on(request, job_id)
+    form = ConfirmForm(request.POST, user=request.user, current=job.priority)
     if not form.is_valid():
         messages.error(request, "Not confirmed: choose a priority your role allows.")
         return redirect("dashboard:upload-detail", job_id=job_id)
@@ -181,9 +186,7 @@ def upload_confirm(request: HttpRequest, job_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def upload_cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
-    upload = _upload_or_404(request.user, job_id)
-    assert upload.job is not None
-    access.require_job_action(request.user, upload.job)
+    upload, _job = _upload_to_act_on(request, job_id)
     try:
         services.upload_cancel(upload=upload, actor=request.user)
     except JobError as exc:
@@ -199,10 +202,7 @@ def upload_report(request: HttpRequest, job_id: UUID) -> FileResponse:
     upload = _upload_or_404(request.user, job_id)
     if not upload.error_report:
         raise Http404("this upload has no error report")
-    name = f"{upload.original_name.rsplit('.', 1)[0]}-errors.xlsx"
-    return FileResponse(
-        upload.error_report.open("rb"), as_attachment=True, filename=name, content_type=XLSX
-    )
+    return reports.error_report_download(upload)
 
 
 @login_required
@@ -220,6 +220,4 @@ def template_download(request: HttpRequest, import_type: str) -> HttpResponse:
         importer = get_import_type(import_type)
     except UnknownImportType:
         raise Http404("no such import type") from None
-    response = HttpResponse(template_build(importer), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{import_type}-template.xlsx"'
-    return response
+    return reports.template_download(importer)

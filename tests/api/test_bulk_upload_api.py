@@ -16,6 +16,7 @@ from tests.factories import make_job
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
 from uploads.live import upload_messages
 from uploads.models import Member
+from uploads.reports import XLSX
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media_root")]
 BASE = "/api/v1/bulk-upload"
@@ -176,6 +177,12 @@ def test_template_download(api) -> None:
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in sheet[1]] == ["imei", "brand", "model", "status"]
     assert api["alice"].get(f"{BASE}/template/pets").status_code == 404
+
+
+def test_template_downloads_as_an_xlsx_named_for_its_import_type(api) -> None:
+    response = api["alice"].get(f"{BASE}/template/devices")
+    assert response["Content-Disposition"] == 'attachment; filename="devices-template.xlsx"'
+    assert response["Content-Type"] == XLSX
 
 
 def test_history_statistics_and_queue_endpoints(api, tmp_path: Path) -> None:

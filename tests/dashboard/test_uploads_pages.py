@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from jobs import runner
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
 from uploads.models import Member, Upload
+from uploads.reports import XLSX
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media_root")]
 
@@ -123,6 +124,18 @@ def test_the_error_report_and_the_template_download(browser_as, tmp_path) -> Non
     assert "id_number" in header
 
 
+def test_the_downloads_carry_the_names_and_type_the_api_gives(browser_as, tmp_path) -> None:
+    client = browser_as("alice")
+    job_id = upload(client, members_csv(tmp_path, 10, bad_every=5), priority="10")
+    runner.execute(job_id)
+    report = client.get(f"/dashboard/uploads/{job_id}/report/")
+    assert report["Content-Disposition"] == 'attachment; filename="members-errors.xlsx"'
+    assert report["Content-Type"] == XLSX
+    template = client.get("/dashboard/templates/devices/")
+    assert template["Content-Disposition"] == 'attachment; filename="devices-template.xlsx"'
+    assert template["Content-Type"] == XLSX
+
+
 def test_a_dry_run_shows_what_it_would_do_and_confirm_imports_it(browser_as, tmp_path) -> None:
     client = browser_as("alice")
     job_id = upload(client, members_csv(tmp_path, 10), priority="10", dry_run="on")
@@ -143,6 +156,15 @@ def test_a_dry_run_shows_what_it_would_do_and_confirm_imports_it(browser_as, tmp
     assert "Confirm and import" not in dry_page
     again = client.post(f"/dashboard/uploads/{job_id}/confirm/", {"priority": "10"}, follow=True)
     assert "Not confirmed:" in text(again)
+
+
+def test_confirm_and_cancel_need_the_right_to_act_on_the_uploads_job(browser_as, tmp_path) -> None:
+    job_id = upload(browser_as("alice"), members_csv(tmp_path, 10), priority="10", dry_run="on")
+    for part in ("confirm/", "cancel/"):
+        assert browser_as("bob").post(f"/dashboard/uploads/{job_id}/{part}").status_code == 404
+        assert browser_as("viewer").post(f"/dashboard/uploads/{job_id}/{part}").status_code == 403
+    cancelled = browser_as("alice").post(f"/dashboard/uploads/{job_id}/cancel/", follow=True)
+    assert "Upload cancelled: the rows written so far stay." in text(cancelled)
 
 
 def test_the_uploads_list_shows_history_and_statistics_at_a_constant_query_count(

@@ -11,8 +11,8 @@ from django.db import connection
 
 from jobs.models import EventKind, JobStatus
 from tests.conftest import Processes
-from tests.uploads.files import MEMBER_HEADER, members, write_csv
-from tests.uploads.helpers import paced_env, upload_file, wait_for_rows, wait_for_status
+from tests.uploads.files import members
+from tests.uploads.helpers import import_under_way, wait_for_status
 from uploads.models import Member, Upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -38,12 +38,9 @@ def test_terminated_connections_during_an_import_lose_nothing(
     own_processes: Processes, tmp_path: Path, media_root: Path
 ) -> None:
     rows = members(20_000)
-    path = write_csv(tmp_path / "big.csv", [MEMBER_HEADER, *rows])
-    env = paced_env(media_root)
-    workers = [own_processes.worker(f"w{i}", env=env) for i in (1, 2)]
-    own_processes.maintenance(env=env)
-    upload = upload_file(path)
-    wait_for_rows(upload, 4000, own_processes)
+    upload, workers = import_under_way(
+        rows, own_processes, folder=tmp_path, media_root=media_root, workers=("w1", "w2")
+    )
     ended = terminate_backends()
     assert ended >= 2  # the work horse's, the worker's, maintenance's
     wait_for_status(upload, JobStatus.COMPLETED, own_processes)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from jobs import runner
 from tests.conftest import Processes, wait_until
+from tests.uploads.files import MEMBER_HEADER, write_csv
 from uploads.models import Upload
 from uploads.services import upload_create
 
@@ -58,3 +61,22 @@ def wait_for_status(
         interval=0.5,
         what=f"the import to be {status}\n{processes.logs()}",
     )
+
+
+def import_under_way(
+    rows: Sequence[Sequence[Any]],
+    processes: Processes,
+    *,
+    folder: Path,
+    media_root: Path,
+    workers: Sequence[str] = ("w1",),
+) -> tuple[Upload, list[subprocess.Popen[bytes]]]:
+    """`rows` of members uploaded as a CSV to paced workers (and maintenance) of these names,
+    returned once 4,000 rows are committed: an import in the middle, for a test to interrupt."""
+    path = write_csv(folder / "big.csv", [MEMBER_HEADER, *rows])
+    env = paced_env(media_root)
+    started = [processes.worker(name, env=env) for name in workers]
+    processes.maintenance(env=env)
+    upload = upload_file(path)
+    wait_for_rows(upload, 4000, processes)
+    return upload, started

@@ -12,13 +12,7 @@ from jobs.models import EventKind, JobStatus
 from tests.conftest import Processes, database_url, manage
 from tests.jobs.test_worker import horse_of
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
-from tests.uploads.helpers import (
-    committed_rows,
-    paced_env,
-    upload_file,
-    wait_for_rows,
-    wait_for_status,
-)
+from tests.uploads.helpers import committed_rows, import_under_way, wait_for_status
 from uploads.models import Member
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -28,12 +22,7 @@ def test_horse_killed_mid_import_ends_with_exactly_the_files_rows(
     processes: Processes, tmp_path: Path, media_root: Path
 ) -> None:
     rows = members(20_000)
-    path = write_csv(tmp_path / "big.csv", [MEMBER_HEADER, *rows])
-    env = paced_env(media_root)
-    worker = processes.worker(env=env)
-    processes.maintenance(env=env)
-    upload = upload_file(path)
-    wait_for_rows(upload, 4000, processes)
+    upload, [worker] = import_under_way(rows, processes, folder=tmp_path, media_root=media_root)
     assert committed_rows(upload) < 20_000
     os.kill(horse_of(worker), signal.SIGKILL)
     job = upload.job

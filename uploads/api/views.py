@@ -17,7 +17,7 @@ from jobs import services as job_services
 from jobs.api import examples
 from jobs.api import views as job_views
 from jobs.api.idempotency import idempotent
-from jobs.api.permissions import JobAccess, QueueOperator
+from jobs.api.permissions import QueueOperator
 from jobs.api.serializers import QueueSwitchSerializer
 from jobs.api.views import JOB_ID, LIMIT, job_id_or_404, query_limit
 from queueproject.api.envelope import ok
@@ -38,9 +38,8 @@ from uploads.api.serializers import (
 from uploads.importers import IMPORT_TYPES, UnknownImportType, get_import_type
 from uploads.importing import IMPORT_QUEUE
 from uploads.models import Upload
-from uploads.reports import error_report_check, template_build
+from uploads.reports import XLSX, error_report_check, error_report_download, template_download
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOADS = UploadStatusSerializer(many=True)
 TYPES = sorted(IMPORT_TYPES)
 STATUS_EXAMPLE = {
@@ -106,10 +105,9 @@ def file_schema(errors: list[int], parameters: list[OpenApiParameter]):  # type:
     return extend_schema(responses=responses, parameters=parameters)
 
 
-class UploadView(APIView):
-    """A view on one upload, found by its job id; an upload the user may not see is 404."""
-
-    permission_classes = [JobAccess]
+class UploadView(job_views.OneJobView):
+    """A view on one upload, found by its job id, with the queue API's rule for one job: an
+    upload the user may not see is 404, and acting on it needs the right to act on its job."""
 
     def get_upload(self, job_id: str) -> Upload:
         try:
@@ -235,10 +233,7 @@ class ErrorsView(UploadView):
         error_report_check(upload)
         if not upload.error_report:
             raise exceptions.NotFound("this upload has no error report: it had no bad rows")
-        name = f"{upload.original_name.rsplit('.', 1)[0]}-errors.xlsx"
-        return FileResponse(
-            upload.error_report.open("rb"), as_attachment=True, filename=name, content_type=XLSX
-        )
+        return error_report_download(upload)
 
 
 class TemplateView(APIView):
@@ -251,9 +246,7 @@ class TemplateView(APIView):
             importer = get_import_type(import_type)
         except UnknownImportType as exc:
             raise exceptions.NotFound(str(exc)) from None
-        response = HttpResponse(template_build(importer), content_type=XLSX)
-        response["Content-Disposition"] = f'attachment; filename="{import_type}-template.xlsx"'
-        return response
+        return template_download(importer)
 
 
 class HistoryView(APIView):
