@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
-from jobs.lifecycle import job_attempt_fail, job_hand_back, jobs_withdraw
+from jobs.lifecycle import job_attempt_fail, jobs_withdraw
 from jobs.models import (
     EventKind,
     JobStatus,
@@ -30,7 +30,7 @@ from jobs.models import (
     WorkerStatus,
 )
 from jobs.selectors import job_counts_by_queue_and_status, paused_queues
-from jobs.services.dispatch import configured_queues, jobs_dispatch
+from jobs.services.dispatch import configured_queues, job_requeue, jobs_dispatch
 from jobs.services.idempotency import idempotency_purge
 from queueproject.redis_client import get_redis
 from queueproject.redis_settings import worker_queue_names
@@ -117,7 +117,7 @@ def _recover(job: QueueJob, *, now: dt.datetime) -> bool:
         if job_attempt_fail(job, message=message, permanent=True):
             QueueJob.objects.filter(pk=job.pk).update(stalled_count=stalls)
         return False
-    job_hand_back(
+    job_requeue(
         job,
         reason=f"worker {worker} stopped answering: back to the queue",
         kind=EventKind.STALLED,

@@ -36,11 +36,11 @@ from jobs.lifecycle import (
     Outcome,
     job_attempt_fail,
     job_claim,
-    job_hand_back,
     job_outcome_record,
     outcome_take,
 )
 from jobs.models import JobStatus, QueueJob, QueueWorker, WorkerStatus
+from jobs.services.dispatch import job_requeue
 from queueproject.processes import die_with_parent, pid_alive
 from queueproject.redis_client import DRIVER
 
@@ -110,9 +110,7 @@ class LedgerWorker(Worker):
         )
         self.ledger_pk = row.pk
         for orphan in QueueJob.objects.filter(status=JobStatus.ACTIVE, worker_id=row.pk):
-            job_hand_back(
-                orphan, reason=f"worker {self.name} restarted before the attempt finished"
-            )
+            job_requeue(orphan, reason=f"worker {self.name} restarted before the attempt finished")
 
     def _forget_dead_namesake(self) -> None:
         """RQ refuses a name whose registration has not expired. If that registration is from a
@@ -176,7 +174,7 @@ class LedgerWorker(Worker):
         if ledger_job is None:
             return
         if self._stop_requested:  # SIGTERM came while claiming: leave it to another worker
-            job_hand_back(ledger_job, reason=f"worker {self.name} is shutting down")
+            job_requeue(ledger_job, reason=f"worker {self.name} is shutting down")
             self._claimed = None
             return
         try:
@@ -302,7 +300,7 @@ class LedgerWorker(Worker):
         if outcome is not None:  # it died after finishing (while RQ tidied up): keep the outcome
             job_outcome_record(row, outcome=outcome)
         elif self._handing_back:
-            job_hand_back(row, reason=f"worker {self.name} shut down before the attempt finished")
+            job_requeue(row, reason=f"worker {self.name} shut down before the attempt finished")
         else:
             job_attempt_fail(row, message=f"work horse died ({_describe_exit(ret_val)})")
             self._count(Outcome("failed"))

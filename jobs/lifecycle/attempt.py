@@ -184,13 +184,9 @@ def _next_step(details: dict[str, Any], *, permanent: bool) -> str:
 
 
 def job_hand_back(job: QueueJob, *, reason: str, kind: str = "", **fields: Any) -> bool:
-    """Return an interrupted attempt to the queue without counting it against max_attempts
-    (warm shutdown, a dead worker) and dispatch it again. Returns False if the attempt had
-    already lost the job."""
-    # Dispatch marks its rows through this package: imported here, where it is used, so that
-    # the services can import the lifecycle.
-    from jobs.services.dispatch import jobs_dispatch
-
+    """Return an interrupted attempt to pending without counting it against max_attempts (warm
+    shutdown, a dead worker). Returns False if the attempt had already lost the job.
+    `jobs.services.dispatch.job_requeue` hands back and dispatches at once."""
     moved = attempt_row(job).update(
         status=target_of("hand_back"),
         attempts=F("attempts") - 1,
@@ -200,6 +196,4 @@ def job_hand_back(job: QueueJob, *, reason: str, kind: str = "", **fields: Any) 
     )
     if moved:
         move_record("hand_back", job.pk, kind=kind, attempt=job.attempts, message=reason)
-        jobs_dispatch(ids=[job.pk])
-        signals.job_requeued.send_robust(sender=QueueJob, job=job)
     return bool(moved)

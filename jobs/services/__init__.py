@@ -26,7 +26,7 @@ from jobs.services.control import (
     queue_pause,
     queue_resume,
 )
-from jobs.services.dispatch import jobs_dispatch
+from jobs.services.dispatch import job_requeue, jobs_dispatch
 from jobs.services.submit import JobSpec, job_priority_allowed, job_submit, job_submit_batch
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "job_delete",
     "job_priority_allowed",
     "job_promote",
+    "job_requeue",
     "job_retry",
     "job_submit",
     "job_submit_batch",

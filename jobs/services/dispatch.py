@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 import redis
@@ -18,7 +19,8 @@ from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
-from jobs.lifecycle import jobs_mark_waiting, jobs_withdraw, runnable
+from jobs import signals
+from jobs.lifecycle import job_hand_back, jobs_mark_waiting, jobs_withdraw, runnable
 from jobs.models import QueueJob
 from jobs.selectors import paused_queues
 from queueproject.redis_client import get_redis
@@ -63,6 +65,16 @@ def jobs_dispatch(
             break
         handed += moved
     return handed
+
+
+def job_requeue(job: QueueJob, *, reason: str, kind: str = "", **fields: Any) -> bool:
+    """Hand an interrupted attempt back (not counted against max_attempts) and dispatch the job
+    again at once. False if the attempt had already lost the job."""
+    if not job_hand_back(job, reason=reason, kind=kind, **fields):
+        return False
+    jobs_dispatch(ids=[job.pk])
+    signals.job_requeued.send_robust(sender=QueueJob, job=job)
+    return True
 
 
 def _dispatch_chunk(ids: list[UUID], *, at_front: bool) -> int:

@@ -20,6 +20,7 @@ from jobs.services import (
     job_cancel,
     job_delete,
     job_promote,
+    job_requeue,
     job_retry,
     job_submit,
     job_submit_batch,
@@ -283,9 +284,7 @@ def test_a_stale_attempt_cannot_complete_over_its_successor() -> None:
     job = job_submit(spec=JobSpec(type="system.noop"))
     stale = lifecycle.job_claim(str(job.pk))
     assert stale is not None
-    lifecycle.job_hand_back(
-        stale, reason="worker went silent"
-    )  # back to the queue, attempt not counted
+    job_requeue(stale, reason="worker went silent")  # back to the queue, attempt not counted
     successor = lifecycle.job_claim(str(job.pk))
     assert successor is not None
     assert successor.attempts == stale.attempts  # same attempt number: the run tells them apart
