@@ -269,6 +269,14 @@ def histogram_count(metrics: dict[str, Family], name: str, **labels: str) -> flo
     return count
 
 
+def observed(client: Client, name: str, **labels: str) -> float:
+    """How many observations a histogram holds so far (0 before its first)."""
+    family = scrape(client).get(name)
+    samples = family.samples if family else []
+    found = [v for sample, lb, v in samples if sample == f"{name}_count" and lb == labels]
+    return found[0] if found else 0
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_histograms_count_every_attempt_a_real_worker_runs(
@@ -280,8 +288,11 @@ def test_histograms_count_every_attempt_a_real_worker_runs(
     jobs.append(job_submit(spec=JobSpec(type="system.fail", data={"times": 1})))
     done = lambda: QueueJob.objects.filter(status=JobStatus.COMPLETED).count() == 4  # noqa: E731
     wait_until(done, 60, what=f"four completed jobs\n{processes.logs()}")
-    metrics = scrape(client)
     wait, run = "queueproject_job_wait_seconds", "queueproject_job_run_seconds"
+    # A worker observes the run just after committing the outcome: let the last one land.
+    landed = lambda n: observed(client, run, queue="default", outcome="completed") == n  # noqa: E731
+    wait_until(lambda: landed(4), 10)
+    metrics = scrape(client)
     assert histogram_count(metrics, wait, queue="default") == 5  # the retried job started twice
     assert histogram_count(metrics, run, queue="default", outcome="completed") == 4
     assert histogram_count(metrics, run, queue="default", outcome="failed") == 1
@@ -289,6 +300,7 @@ def test_histograms_count_every_attempt_a_real_worker_runs(
 
     job_submit(spec=JobSpec(type="system.noop"))
     wait_until(lambda: QueueJob.objects.filter(status=JobStatus.COMPLETED).count() == 5, 30)
+    wait_until(lambda: landed(5), 10)
     later = scrape(client)
     assert histogram_count(later, wait, queue="default") == 6
     assert histogram_count(later, run, queue="default", outcome="completed") == 5
@@ -302,6 +314,8 @@ def test_cancelling_a_running_job_records_its_run_time(
     processes.worker()
     running = job_submit(spec=JobSpec(type="system.sleep", data={"seconds": 30}))
     wait_until(lambda: QueueJob.objects.get(pk=running.pk).status == JobStatus.ACTIVE, 30)
+    # The worker observes the wait just after committing the claim: let it land before reading.
+    wait_until(lambda: observed(client, "queueproject_job_wait_seconds", queue="default") == 1, 10)
     waiting = job_submit(spec=JobSpec(type="system.sleep", data={"seconds": 30}))
     job_cancel(job=waiting)  # never ran: no run time
     job_cancel(job=running)
