@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import Group, User
+
 from jobs.models import JobStatus, QueueJob
 from uploads.models import Upload
 
@@ -31,3 +33,10 @@ def make_upload(*, original_name: str, **fields: Any) -> Upload:
     }
     defaults.update(fields)
     return Upload.objects.create(original_name=original_name, **defaults)
+
+
+def make_user(name: str, *groups: str, **flags: Any) -> User:
+    user = User.objects.create_user(name, **flags)  # token auth: no password to hash
+    for group in groups:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user

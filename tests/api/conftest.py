@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from tests.factories import make_user
 
 
 def client_for(user: User | None) -> APIClient:
@@ -14,13 +14,6 @@ def client_for(user: User | None) -> APIClient:
         token, _ = Token.objects.get_or_create(user=user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
-
-
-def make_user(name: str, *groups: str, **flags: Any) -> User:
-    user = User.objects.create_user(name, **flags)  # token auth: no password to hash
-    for group in groups:
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
-    return user
 
 
 @pytest.fixture

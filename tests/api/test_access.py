@@ -12,7 +12,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 from rq import Queue
 
-from tests.api.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from jobs.api import examples
 from jobs.models import JobStatus, QueueMetric, QueueWorker
-from tests.api.conftest import client_for, make_user
-from tests.factories import make_job
+from tests.api.conftest import client_for
+from tests.factories import make_job, make_user
 from uploads.services import upload_create_from_records
 
 pytestmark = pytest.mark.django_db(transaction=True)

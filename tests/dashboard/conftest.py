@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.api.conftest import make_user
+from tests.factories import make_user
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import connection
 from django.utils import timezone
 from rq import Queue
@@ -34,7 +34,7 @@ from jobs.services import (
     queue_resume,
 )
 from queueproject.redis_client import get_redis
-from tests.factories import make_job
+from tests.factories import make_job, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -309,9 +309,7 @@ def test_a_paused_backlog_does_not_crowd_out_due_jobs_elsewhere() -> None:
 
 
 def province_admin() -> User:
-    user = User.objects.create_user("province")
-    user.groups.add(Group.objects.get_or_create(name="province_admin")[0])
-    return user
+    return make_user("province", "province_admin")
 
 
 def test_a_priority_above_the_submitters_role_is_refused_and_nothing_is_recorded() -> None:
@@ -322,10 +320,10 @@ def test_a_priority_above_the_submitters_role_is_refused_and_nothing_is_recorded
 
 
 def test_a_role_submits_at_its_default_or_lower() -> None:
-    user = province_admin()
+    user = make_user("national", "national_admin")  # 3: not the job type's own default of 5
     default = job_submit(spec=JobSpec(type="system.noop"), created_by=user)
     lower = job_submit(spec=JobSpec(type="system.noop", priority=8), created_by=user)
-    assert (default.priority, lower.priority) == (5, 8)
+    assert (default.priority, lower.priority) == (3, 8)
 
 
 def test_one_priority_above_the_role_refuses_the_whole_batch() -> None:

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from rest_framework.authtoken.models import Token
 
-from tests.api.conftest import make_user
 from tests.conftest import Processes
+from tests.factories import make_user
 from tests.uploads.files import MEMBER_HEADER, members
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -19,8 +19,8 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from queueproject.embedded_redis import EmbeddedRedis
-from tests.api.conftest import make_user
 from tests.conftest import Processes, _use_redis
+from tests.factories import make_user
 
 
 @pytest.fixture

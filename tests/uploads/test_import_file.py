@@ -6,10 +6,10 @@ import io
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 
 from jobs.models import JobSource
+from tests.factories import make_user
 from tests.uploads.files import MEMBER_HEADER, members, write_csv
 from uploads.models import Upload
 
@@ -28,22 +28,20 @@ def csv_file(tmp_path: Path) -> Path:
 
 
 def test_a_priority_above_what_the_users_role_allows_is_refused(csv_file: Path) -> None:
-    user = User.objects.create_user("province")
-    user.groups.add(Group.objects.get_or_create(name="province_admin")[0])
+    make_user("province", "province_admin")
     with pytest.raises(CommandError, match=r"m\.csv: priority 2 is above what your role allows"):
         import_file(csv_file, "--priority", "2", "--user", "province")
     assert not Upload.objects.exists()
 
 
 def test_the_upload_is_the_users_at_their_roles_default(csv_file: Path) -> None:
-    user = User.objects.create_user("province")
-    user.groups.add(Group.objects.get_or_create(name="province_admin")[0])
-    assert "queued m.csv as job" in import_file(csv_file, "--user", "province")
+    user = make_user("national", "national_admin")  # 3: not the import's own default of 5
+    assert "queued m.csv as job" in import_file(csv_file, "--user", "national")
     upload = Upload.objects.select_related("job").get()
     assert upload.uploaded_by == user
     assert upload.job is not None
     assert (upload.job.priority, upload.job.created_by, upload.job.source) == (
-        5,
+        3,
         user,
         JobSource.CLI,
     )

@@ -6,11 +6,11 @@ import io
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 from openpyxl import load_workbook
 
 from jobs.errors import PriorityNotAllowed
 from jobs.models import QueueJob
+from tests.factories import make_user
 from tests.uploads.files import MEMBER_HEADER, members, write_csv, write_xlsx
 from uploads.importers import get_import_type
 from uploads.models import Member, Upload
@@ -92,12 +92,11 @@ def test_template_has_headers_an_example_and_a_province_list(tmp_path: Path, run
 def test_a_priority_above_the_uploaders_role_is_refused_before_anything_is_stored(
     media_root: Path,
 ) -> None:
-    uploader = User.objects.create_user("province")
-    uploader.groups.add(Group.objects.get_or_create(name="province_admin")[0])
+    uploader = make_user("national", "national_admin")
     data = write_csv(media_root.parent / "m.csv", [MEMBER_HEADER, *members(1)]).read_bytes()
-    with pytest.raises(PriorityNotAllowed, match="priority 3 is above what your role allows"):
-        create(data, uploaded_by=uploader, priority=3)
+    with pytest.raises(PriorityNotAllowed, match="priority 2 is above what your role allows"):
+        create(data, uploaded_by=uploader, priority=2)
     assert nothing_stored(media_root)
     upload = create(data, uploaded_by=uploader)
     assert upload.job is not None
-    assert upload.job.priority == 5  # the role's default
+    assert upload.job.priority == 3  # the role's default (the import's own is 5)
