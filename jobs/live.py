@@ -303,7 +303,7 @@ def connect() -> None:
     signals.job_progress.connect(_on_progress, dispatch_uid="jobs.live.progress")
     signals.job_submitted.connect(_on_change, dispatch_uid="jobs.live.submitted")
     signals.job_started.connect(_on_change, dispatch_uid="jobs.live.started")
-    # The runner sends job_completed with the row its UPDATE returned.
+    # job_complete (the lifecycle) sends job_completed with the row its UPDATE returned.
     signals.job_completed.connect(_on_change, dispatch_uid="jobs.live.completed")
     signals.job_failed.connect(_on_change_reread, dispatch_uid="jobs.live.failed")
     # job_cancel re-reads the row after cancelling it; a horse writes no progress past a cancel.

@@ -1,6 +1,7 @@
 """What a job is now, as clients see it: its progress, and its status snapshot (status, progress,
-attempts, result, error and times). Built here once for the API's answers and the live messages,
-so that both say the same in the same words."""
+attempts, result, error and times). The live messages send the snapshot; the API's serializers
+take the progress from here and write times with the same `iso_ms`, so that both say the same in
+the same words."""
 
 from __future__ import annotations
 

@@ -34,6 +34,7 @@ from rq.queue import Queue
 
 from jobs.lifecycle import (
     Outcome,
+    attempt_row,
     job_attempt_fail,
     job_claim,
     job_outcome_record,
@@ -58,7 +59,7 @@ DB_RETRY_MAX = 5.0
 class RqSuccessLines(logging.Filter):
     """Drops RQ's "Successfully completed ..." and "Job OK" lines. For RQ every attempt succeeds
     (runner.execute records a handler's failure on the row instead of raising), so they would
-    contradict the ledger; the runner logs what the ledger says: completed, or failed with the
+    contradict the ledger; the lifecycle logs what the ledger says: completed, or failed with the
     error and whether a retry is scheduled."""
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -283,7 +284,7 @@ class LedgerWorker(Worker):
         """In the work horse: the entry point gets the row this worker claimed as an argument.
         The horse's copy of RQ's job carries it in memory only (RQ deletes the job afterwards,
         result_ttl=0, without saving its arguments again)."""
-        if self._claimed is not None:
+        if self._claimed is not None and str(self._claimed.pk) == job.id:
             job.kwargs = {**job.kwargs, "claimed": self._claimed}
         return super().perform_job(job, queue)
 
@@ -293,8 +294,9 @@ class LedgerWorker(Worker):
         _until_recorded(lambda: self._record_killed(job, ret_val), what=f"job {job.id}")
 
     def _record_killed(self, job: Job, ret_val: int) -> None:
-        row = QueueJob.objects.filter(pk=job.id, status=JobStatus.ACTIVE).first()
-        if row is None or self._claimed is None or row.run_id != self._claimed.run_id:
+        claimed = self._claimed
+        row = attempt_row(claimed).first() if claimed and str(claimed.pk) == job.id else None
+        if row is None:
             return
         outcome = outcome_take(row)
         if outcome is not None:  # it died after finishing (while RQ tidied up): keep the outcome

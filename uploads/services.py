@@ -21,9 +21,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from jobs.errors import InvalidTransition
+from jobs.lifecycle import Actor
 from jobs.models import JobSource, JobStatus
 from jobs.services import JobSpec, job_cancel, job_priority_allowed, job_submit
-from jobs.services.common import Actor
 from jobs.text import text_problem
 from queueproject.errors import ServiceError
 from uploads.importers import UnknownImportType, get_import_type

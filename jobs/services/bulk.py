@@ -11,10 +11,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from jobs.errors import InvalidJob, InvalidTransition
-from jobs.lifecycle import FINISHED, allowed_from
+from jobs.lifecycle import FINISHED, Actor, allowed_from
 from jobs.models import JobStatus, QueueJob
 from jobs.selectors import job_counts_by_status, job_visible_list
-from jobs.services.common import Actor
 from jobs.services.control import job_cancel, job_delete, job_retry
 
 CHUNK = 1000

@@ -10,17 +10,19 @@ from django.utils import timezone
 from jobs import roles, signals
 from jobs.errors import InvalidJob, InvalidTransition
 from jobs.lifecycle import (
+    Actor,
     allowed_from,
+    event_record,
     job_cancel_from,
     job_release,
     job_restart,
     job_status_now,
     jobs_withdraw,
     move_record,
+    signal_after_commit,
     transition_check,
 )
 from jobs.models import EventKind, JobStatus, QueueJob, QueueState
-from jobs.services.common import Actor, event_record, signal_after_commit
 from jobs.services.dispatch import configured_queues, jobs_dispatch, rq_enqueue, rq_remove, rq_stop
 
 # The actions on one job, each with the statuses it takes a job from (the lifecycle's table).
@@ -105,9 +107,10 @@ def jobs_promote_next(*, count: int = 1, actor: Actor = None) -> list[QueueJob]:
 def job_delete(*, job: QueueJob, actor: Actor = None) -> None:
     """Delete a job that is not in Redis or running (cancel those first)."""
     status = job_status_now(job.pk)
-    deleted, _ = QueueJob.objects.filter(pk=job.pk, status__in=JOB_ACTIONS["delete"]).delete()
+    deletable = allowed_from("delete")
+    deleted, _ = QueueJob.objects.filter(pk=job.pk, status__in=deletable).delete()
     if not deleted:
-        raise InvalidTransition(action="delete", status=status, allowed=JOB_ACTIONS["delete"])
+        raise InvalidTransition(action="delete", status=status, allowed=deletable)
 
 
 def queue_pause(*, queue: str, actor: Actor = None) -> QueueState:

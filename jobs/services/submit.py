@@ -15,11 +15,10 @@ from django.utils import timezone
 
 from jobs import roles, signals
 from jobs.errors import InvalidJob, QueueFull
-from jobs.lifecycle import job_build
+from jobs.lifecycle import Actor, job_build, signal_after_commit
 from jobs.models import JobSource, JobStatus, QueueJob
 from jobs.registry import JobType, UnknownJobType, client_job_types, get_job_type
 from jobs.selectors import queue_max_waiting
-from jobs.services.common import Actor, signal_after_commit
 from jobs.services.dispatch import configured_queues, jobs_dispatch
 from jobs.text import text_problem
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.utils import timezone
 from rq import Queue
 
@@ -34,6 +32,7 @@ from jobs.services import (
     queue_resume,
 )
 from queueproject.redis_client import get_redis
+from tests.conftest import at_once
 from tests.factories import make_job, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -232,28 +231,11 @@ def test_active_job_cannot_be_deleted() -> None:
 
 def race_start_and_cancel(job: QueueJob) -> QueueJob | None:
     """Run a worker's claim and a cancel at the same instant; returns what the claim got."""
-    barrier = threading.Barrier(2)
     claimed: list[QueueJob | None] = []
-
-    def start() -> None:
-        barrier.wait()
-        try:
-            claimed.append(lifecycle.job_claim(str(job.pk)))
-        finally:
-            connection.close()
-
-    def cancel() -> None:
-        barrier.wait()
-        try:
-            job_cancel(job=QueueJob.objects.get(pk=job.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=start), threading.Thread(target=cancel)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(
+        lambda: claimed.append(lifecycle.job_claim(str(job.pk))),
+        lambda: job_cancel(job=QueueJob.objects.get(pk=job.pk)),
+    )
     return claimed[0]
 
 
