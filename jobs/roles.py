@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobs.errors import PriorityNotAllowed
-
 ROLE_PRIORITY = {
     "super_admin": 1,
     "national_admin": 3,
@@ -36,18 +34,6 @@ def priority_ceiling(user: Any) -> int:
     if levels:
         return min(levels)
     return 5 if getattr(user, "is_staff", False) else 10
-
-
-def priority_allowed(user: Any, requested: int | None) -> int | None:
-    """The priority for a submission by `user`: the role's default when none is asked for; one
-    above what the role allows raises PriorityNotAllowed (a client may lower its priority, not
-    raise it). A value that is no priority at all is left to the submission's own check."""
-    ceiling = priority_ceiling(user)
-    if requested is None:
-        return ceiling
-    if isinstance(requested, int) and 1 <= requested < ceiling:
-        raise PriorityNotAllowed(requested=requested, ceiling=ceiling)
-    return requested
 
 
 def can_see_all(user: Any) -> bool:

@@ -447,19 +447,19 @@ class QueueSwitchView(APIView):
 
 
 class QueueCountsView(APIView):
-    queue = ""
+    queue = ""  # set where the URL is wired: as_view(queue=...)
 
     @envelope_schema(QueueCountsSerializer, name="QueueCounts", example=examples.COUNTS)
-    def get(self, request: Request, queue: str = "") -> Response:
-        return ok(selectors.queue_counts(queue=queue or self.queue))
+    def get(self, request: Request) -> Response:
+        return ok(selectors.queue_counts(queue=self.queue))
 
 
 class QueueJobsView(APIView):
-    queue = ""  # its newest jobs that the user may see
+    queue = ""  # set where the URL is wired; its newest jobs that the user may see
 
     @envelope_schema(JOBS, name="Jobs", errors=[400], parameters=[LIMIT], example=[examples.JOB])
-    def get(self, request: Request, queue: str = "") -> Response:
-        jobs = job_filter({"queue": queue or self.queue}, user=request.user).qs
+    def get(self, request: Request) -> Response:
+        jobs = job_filter({"queue": self.queue}, user=request.user).qs
         return ok(JobSerializer(jobs[: query_limit(request, default=20)], many=True).data)
 
 

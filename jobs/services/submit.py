@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from jobs import roles, signals
-from jobs.errors import InvalidJob, QueueFull
+from jobs.errors import InvalidJob, PriorityNotAllowed, QueueFull
 from jobs.lifecycle import Actor, job_build, signal_after_commit
 from jobs.models import JobSource, JobStatus, QueueJob
 from jobs.registry import JobType, UnknownJobType, client_job_types, get_job_type
@@ -95,13 +95,20 @@ def job_submit_batch(
 
 
 def job_priority_allowed(*, actor: Actor, requested: int | None) -> int | None:
-    """The priority a submission by `actor` may have: a user's role sets its default and its
-    highest (roles.priority_allowed; above it raises PriorityNotAllowed). Without a signed-in
-    actor the submission is the project's own or an operator's at the shell (a command): any
-    priority, and the job type's default when none is asked for."""
+    """The priority a submission by `actor` may have. A signed-in user's role sets its default
+    and its highest (roles.priority_ceiling): a client may lower its priority, not raise it, and
+    above the ceiling raises PriorityNotAllowed. Without a signed-in actor the submission is the
+    project's own or an operator's at the shell (a command): any priority, and the job type's
+    default when none is asked for. A value that is no priority at all is left to the
+    submission's own check."""
     if actor is None or not actor.is_authenticated:
         return requested
-    return roles.priority_allowed(actor, requested)
+    ceiling = roles.priority_ceiling(actor)
+    if requested is None:
+        return ceiling
+    if isinstance(requested, int) and 1 <= requested < ceiling:
+        raise PriorityNotAllowed(requested=requested, ceiling=ceiling)
+    return requested
 
 
 def _build(spec: JobSpec, *, index: int, user: Any, source: str, internal: bool) -> QueueJob:
