@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from jobs import signals
 from jobs.lifecycle.history import move_record
-from jobs.lifecycle.moves import job_move
+from jobs.lifecycle.moves import jobs_withdraw
 from jobs.lifecycle.retry import FailureDecision, failure_decide
 from jobs.lifecycle.sql import CLAIM, COMPLETE, job_update
 from jobs.lifecycle.table import allowed_from, target_of
@@ -69,7 +69,7 @@ def _explain_skip(job_id: str) -> None:
     if status is None:
         logger.info("job %s no longer exists: skipped", job_id)
     elif status == JobStatus.WAITING:  # its queue was paused after dispatch
-        if job_move("withdraw", job_id):
+        if jobs_withdraw(QueueJob.objects.filter(pk=job_id), updated_at=timezone.now()):
             move_record("withdraw", job_id, message="queue paused: back to pending")
     else:
         logger.info(

@@ -17,10 +17,11 @@ from jobs.lifecycle import (
     backoff_delay,
     failure_decide,
     job_cancel_from,
+    job_claim,
     job_restart,
     transition_check,
 )
-from jobs.models import JobStatus
+from jobs.models import JobStatus, QueueState
 from tests.factories import make_job
 
 NOW = dt.datetime(2026, 1, 1, 8, 0, tzinfo=dt.UTC)
@@ -287,3 +288,16 @@ def test_the_scan_sees_each_way_of_writing_a_status(write: str) -> None:
 )
 def test_the_scan_leaves_reads_and_other_statuses_alone(read: str) -> None:
     assert status_writes(read) == []
+
+
+@pytest.mark.django_db
+def test_a_job_whose_queue_was_paused_after_dispatch_goes_back_to_pending_unclaimed() -> None:
+    # The pause landed between dispatch and the worker's claim (the row says waiting still).
+    job = make_job(status=JobStatus.WAITING, enqueued_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    QueueState.objects.create(queue=job.queue, paused=True)
+    assert job_claim(str(job.pk)) is None
+    job.refresh_from_db()
+    assert (job.status, job.enqueued_at, job.attempts) == (JobStatus.PENDING, None, 0)
+    assert list(job.events.values_list("kind", "status", "message")) == [
+        ("handed_back", "pending", "queue paused: back to pending")
+    ]
