@@ -38,6 +38,7 @@ from jobs.lifecycle import (
     job_attempt_fail,
     job_claim,
     job_outcome_record,
+    job_status_of,
     outcome_take,
 )
 from jobs.models import JobStatus, QueueJob, QueueWorker, WorkerStatus
@@ -352,8 +353,7 @@ def _until_recorded(record: Any, *, what: str) -> None:
 def _forget_unless_running(job: Job) -> None:
     """Delete RQ's copy of a job this worker will not run, unless the ledger says it is running:
     then the copy is the running one's, which a cancel needs to stop its work horse."""
-    status = QueueJob.objects.filter(pk=job.id).values_list("status", flat=True).first()
-    if status != JobStatus.ACTIVE:
+    if job_status_of(job.id) != JobStatus.ACTIVE:
         job.delete()
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from jobs import signals
 from jobs.lifecycle.history import move_record
-from jobs.lifecycle.moves import jobs_withdraw
+from jobs.lifecycle.moves import job_status_of, jobs_withdraw
 from jobs.lifecycle.retry import FailureDecision, failure_decide
 from jobs.lifecycle.sql import CLAIM, COMPLETE, job_update
 from jobs.lifecycle.table import allowed_from, target_of
@@ -65,7 +65,7 @@ def job_claim(
 
 
 def _explain_skip(job_id: str) -> None:
-    status = QueueJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    status = job_status_of(job_id)
     if status is None:
         logger.info("job %s no longer exists: skipped", job_id)
     elif status == JobStatus.WAITING:  # its queue was paused after dispatch
@@ -160,8 +160,8 @@ def _failure_details(decision: FailureDecision, *, permanent: bool) -> dict[str,
 
 def _failure_fields(decision: FailureDecision, *, now: Any) -> dict[str, Any]:
     if decision.retry_at is None:
-        return {"status": target_of("fail"), "completed_at": now}
-    return {"status": target_of("retry_later"), "scheduled_at": decision.retry_at}
+        return {"status": decision.status, "completed_at": now}
+    return {"status": decision.status, "scheduled_at": decision.retry_at}
 
 
 def _record_failure(
@@ -170,7 +170,7 @@ def _record_failure(
     attempt = job.attempts
     move_record(decision.action, job.pk, attempt=attempt, message=message, details=details)
     if decision.retry_at is not None:
-        retry_in = f"retry in {details['retry_in_seconds']:.1f} s"
+        retry_in = _next_step(details, permanent=False)
         kind = EventKind.RETRY_SCHEDULED
         move_record(
             "retry_later", job.pk, kind=kind, attempt=attempt, details=details, message=retry_in

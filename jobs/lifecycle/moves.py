@@ -46,9 +46,14 @@ def job_move(
     return updated == 1
 
 
+def job_status_of(job_id: UUID | str) -> str | None:
+    """The job's status as the ledger has it now; None when the job no longer exists."""
+    return QueueJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+
+
 def job_status_now(job_id: UUID | str) -> str:
-    """The job's status as the ledger has it now."""
-    status = QueueJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    """The job's status as the ledger has it now (a job that is gone raises DoesNotExist)."""
+    status = job_status_of(job_id)
     if status is None:
         raise QueueJob.DoesNotExist(f"job {job_id} no longer exists")
     return str(status)
